@@ -1,3 +1,77 @@
-"""batchkit: one provider-neutral API for batches at Instabase AI Hub and Scale AI."""
+"""batchkit: one provider-neutral API for batches at Instabase AI Hub and Scale AI.
 
-__version__ = "0.1.0"
+    import batchkit
+    provider = batchkit.connect(profile="prod")        # vendor chosen by config
+    batch = provider.create_batch("invoices-2026-11", project="invoices")
+    if provider.supports(batchkit.Capability.UPLOAD_FILES):
+        provider.upload(batch, "scans/")
+"""
+
+from ._capabilities import Capability
+from ._errors import (
+    AuthError,
+    BatchkitError,
+    ConfigError,
+    Conflict,
+    InvalidInput,
+    JobFailed,
+    JobTimeout,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    ServerError,
+    TransportError,
+    UnsupportedOperation,
+    UploadIncomplete,
+)
+from ._models import (
+    Batch,
+    BatchFile,
+    BatchState,
+    BatchStatus,
+    FileInfo,
+    FileOutcome,
+    Job,
+    JobState,
+    Project,
+    TaskCounts,
+    UploadReport,
+)
+from ._provider import BatchProvider
+from ._registry import capability_matrix, connect, provider_names, register_provider
+from ._version import __version__
+
+__all__ = [
+    "AuthError",
+    "Batch",
+    "BatchFile",
+    "BatchProvider",
+    "BatchState",
+    "BatchStatus",
+    "BatchkitError",
+    "Capability",
+    "ConfigError",
+    "Conflict",
+    "FileInfo",
+    "FileOutcome",
+    "InvalidInput",
+    "Job",
+    "JobFailed",
+    "JobState",
+    "JobTimeout",
+    "NotFound",
+    "Project",
+    "ProviderError",
+    "RateLimited",
+    "ServerError",
+    "TaskCounts",
+    "TransportError",
+    "UnsupportedOperation",
+    "UploadIncomplete",
+    "UploadReport",
+    "__version__",
+    "capability_matrix",
+    "connect",
+    "provider_names",
+    "register_provider",
+]

@@ -1,0 +1,124 @@
+"""`batchkit.toml` profiles, environment overrides and secret references.
+
+Lookup order for the file: the explicit path, `$BATCHKIT_CONFIG`, `./batchkit.toml`, then the
+user config dir (e.g. `~/.config/batchkit/batchkit.toml`). A profile looks like::
+
+    [profiles.prod]
+    provider = "aihub"
+    api_root = "https://aihub.instabase.com/api"
+    token_env = "AIHUB_PROD_TOKEN"   # any `<setting>_env` key reads <setting> from that variable
+
+`default_profile = "prod"` at the top level picks a profile when none is named.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ._errors import ConfigError
+
+CONFIG_NAME = "batchkit.toml"
+
+
+def config_candidates(explicit: str | Path | None = None) -> list[Path]:
+    """Where a config file is looked for, in order."""
+    if explicit is not None:
+        return [Path(explicit)]
+    paths = []
+    if os.environ.get("BATCHKIT_CONFIG"):
+        return [Path(os.environ["BATCHKIT_CONFIG"])]
+    paths.append(Path.cwd() / CONFIG_NAME)
+    paths.append(Path(platformdirs.user_config_dir("batchkit")) / CONFIG_NAME)
+    return paths
+
+
+def load_config(explicit: str | Path | None = None) -> tuple[dict[str, Any], Path | None]:
+    """Read the first config file found; ({}, None) if there is none.
+
+    An explicit path (argument or `$BATCHKIT_CONFIG`) that does not exist is an error.
+    """
+    candidates = config_candidates(explicit)
+    must_exist = explicit is not None or bool(os.environ.get("BATCHKIT_CONFIG"))
+    for path in candidates:
+        if path.is_file():
+            try:
+                with path.open("rb") as f:
+                    return tomllib.load(f), path
+            except tomllib.TOMLDecodeError as e:
+                raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+            except OSError as e:
+                raise ConfigError(f"config file {path} cannot be read: {e}") from None
+        if must_exist:
+            raise ConfigError(f"config file {path} does not exist")
+    return {}, None
+
+
+def _resolve_secret_refs(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key.endswith("_env") and key != "_env":
+            setting = key[: -len("_env")]
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{origin}: {key} must name an environment variable")
+            if value not in os.environ:
+                raise ConfigError(
+                    f"{origin}: {key} = {value!r} but the environment variable {value} is not "
+                    f"set: export it, or set {setting} directly"
+                )
+            out.setdefault(setting, os.environ[value])
+        else:
+            out[key] = value
+    return out
+
+
+def resolve(
+    provider: str | None,
+    *,
+    profile: str | None,
+    config: str | Path | None,
+    overrides: Mapping[str, Any],
+) -> tuple[str, dict[str, Any]]:
+    """Work out the provider name and its merged settings (file < env < keywords)."""
+    from ._registry import _did_you_mean, provider_class
+
+    profile = profile or os.environ.get("BATCHKIT_PROFILE") or None
+    data: dict[str, Any] = {}
+    path: Path | None = None
+    if profile is not None or config is not None or provider is None:
+        data, path = load_config(config)
+    profile = profile or data.get("default_profile")
+    values: dict[str, Any] = {}
+    if profile is not None:
+        profiles = data.get("profiles", {})
+        if not isinstance(profiles, dict) or profile not in profiles:
+            known = sorted(profiles) if isinstance(profiles, dict) else []
+            where = str(path) if path else "no batchkit.toml was found"
+            raise ConfigError(
+                f"unknown profile {profile!r} ({where}): {_did_you_mean(profile, known)}"
+                f"known profiles: {', '.join(known) or 'none'}"
+            )
+        table = profiles[profile]
+        if not isinstance(table, dict):
+            raise ConfigError(f"[profiles.{profile}] must be a table")
+        values = _resolve_secret_refs(table, f"[profiles.{profile}]")
+    name = provider or os.environ.get("BATCHKIT_PROVIDER") or values.pop("provider", None)
+    values.pop("provider", None)
+    if not name:
+        raise ConfigError(
+            "no provider chosen: pass connect('aihub' | 'scale'), set BATCHKIT_PROVIDER, "
+            "or use a profile with provider = ..."
+        )
+    if not isinstance(name, str):
+        raise ConfigError(f"provider must be a string, got {name!r}")
+    cls = provider_class(name)
+    for env_var, setting in cls.env_settings.items():
+        if os.environ.get(env_var):
+            values[setting] = os.environ[env_var]
+    values.update(_resolve_secret_refs(overrides, "connect()"))
+    return name, values

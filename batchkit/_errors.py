@@ -1,0 +1,110 @@
+"""The batchkit exception tree: one root, a branch per kind of failure a caller handles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._models import Job, UploadReport
+
+
+class BatchkitError(Exception):
+    """Root of every error batchkit raises on purpose."""
+
+
+class ConfigError(BatchkitError):
+    """Configuration is wrong or missing: unknown provider or profile, bad TOML, no token."""
+
+
+class InvalidInput(BatchkitError, ValueError):
+    """An argument is invalid; raised before any request is sent."""
+
+
+class UnsupportedOperation(BatchkitError):
+    """The provider cannot do this operation; the message names the providers that can."""
+
+    def __init__(
+        self, message: str, *, provider: str, operation: str, supported_by: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.operation = operation
+        self.supported_by = tuple(supported_by)
+
+
+class ProviderError(BatchkitError):
+    """The vendor answered with an error, or could not be reached.
+
+    Carries the provider, the operation, the HTTP status (None when no response arrived)
+    and the vendor's own message. Never carries a credential.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        operation: str,
+        status: int | None = None,
+        vendor_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.operation = operation
+        self.status = status
+        self.vendor_message = vendor_message
+        #: how many times the request was sent before this error (set by the HTTP layer)
+        self.attempts = 1
+
+
+class AuthError(ProviderError):
+    """401 or 403: the token or API key is missing, wrong or lacks access."""
+
+
+class NotFound(ProviderError):
+    """404: the batch, file, job or project does not exist (or is not yours)."""
+
+
+class Conflict(ProviderError):
+    """409 or 412: the thing already exists (e.g. a Scale batch name is taken)."""
+
+
+class RateLimited(ProviderError):
+    """429: too many requests; `retry_after` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ServerError(ProviderError):
+    """5xx or 408: the vendor failed; safe operations were already retried."""
+
+
+class TransportError(ProviderError):
+    """No usable response: connection refused, reset or timed out."""
+
+
+class JobFailed(BatchkitError):
+    """An asynchronous vendor job ended FAILED or CANCELLED."""
+
+    def __init__(self, message: str, *, job: Job) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class JobTimeout(BatchkitError):
+    """An asynchronous vendor job did not finish in time; `job` is its last known state."""
+
+    def __init__(self, message: str, *, job: Job) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class UploadIncomplete(BatchkitError):
+    """Some files of an upload did not make it; `report` lists which, and why."""
+
+    def __init__(self, message: str, *, report: UploadReport) -> None:
+        super().__init__(message)
+        self.report = report

@@ -1,0 +1,42 @@
+"""Polling asynchronous vendor jobs with backoff and an injectable clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ._errors import JobFailed, JobTimeout
+from ._models import Job, JobState
+
+
+def wait(
+    poll: Callable[[], Job],
+    *,
+    timeout: float = 300.0,
+    initial: float = 0.1,
+    maximum: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Job:
+    """Poll until the job is COMPLETE (returned), FAILED / CANCELLED (`JobFailed`) or
+    `timeout` seconds pass (`JobTimeout`). Waits grow ×2 from `initial` to `maximum`."""
+    deadline = clock() + timeout
+    delay = initial
+    while True:
+        job = poll()
+        if job.state is JobState.COMPLETE:
+            return job
+        if job.state in (JobState.FAILED, JobState.CANCELLED):
+            detail = f": {job.message}" if job.message else ""
+            raise JobFailed(
+                f"{job.provider} job {job.id} ended {job.state.value}{detail}", job=job
+            )
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise JobTimeout(
+                f"{job.provider} job {job.id} still {job.state.value} after {timeout:g}s; "
+                "poll it later with provider.wait_job(job) or raise timeout=",
+                job=job,
+            )
+        sleep(min(delay, remaining))
+        delay = min(delay * 2, maximum)

@@ -1,0 +1,136 @@
+"""The provider registry: built-ins, `batchkit.providers` entry points, and `connect`."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import warnings
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._capabilities import Capability
+from ._errors import ConfigError
+
+if TYPE_CHECKING:
+    from ._provider import BatchProvider
+
+ENTRY_POINT_GROUP = "batchkit.providers"
+
+_BUILTIN: dict[str, str] = {
+    "aihub": "batchkit.providers.aihub:AIHubProvider",
+    "scale": "batchkit.providers.scale:ScaleProvider",
+}
+_targets: dict[str, str | type[BatchProvider]] = {}
+_loaded: dict[str, type[BatchProvider]] = {}
+_discovered = False
+
+
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for name, target in _BUILTIN.items():
+        _targets.setdefault(name, target)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        known = _targets.get(ep.name)
+        if known is None:
+            _targets[ep.name] = ep.value
+        elif known != ep.value:
+            warnings.warn(
+                f"batchkit provider {ep.name!r} from entry point {ep.value!r} ignored: "
+                f"the name is already taken by {known!r}",
+                stacklevel=2,
+            )
+
+
+def register_provider(
+    name: str, target: str | type[BatchProvider], *, replace: bool = False
+) -> None:
+    """Register a provider class (or a lazy "module:Class" string) under `name`.
+
+    Refuses to overwrite a registered name unless `replace=True`. Plugin packages
+    should prefer the `batchkit.providers` entry point group.
+    """
+    _discover()
+    if name in _targets and not replace and _targets[name] != target:
+        raise ConfigError(
+            f"provider name {name!r} is already registered ({_targets[name]!r}); "
+            "pass replace=True to override it"
+        )
+    _targets[name] = target
+    _loaded.pop(name, None)
+
+
+def provider_names() -> list[str]:
+    """Every registered provider name, sorted."""
+    _discover()
+    return sorted(_targets)
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def provider_class(name: str) -> type[BatchProvider]:
+    """The provider class registered as `name` (imported on first use)."""
+    _discover()
+    if name in _loaded:
+        return _loaded[name]
+    target = _targets.get(name)
+    if target is None:
+        names = provider_names()
+        raise ConfigError(
+            f"unknown provider {name!r}: {_did_you_mean(name, names)}"
+            f"known providers: {', '.join(names)}"
+        )
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as e:
+            raise ConfigError(f"provider {name!r} could not be loaded from {target!r}: {e}") from e
+    else:
+        cls = target
+    _loaded[name] = cls
+    return cls
+
+
+def capability_matrix() -> dict[str, Capability]:
+    """Every registered provider and what it can do (the docs' and CLI's table)."""
+    return {name: provider_class(name).capabilities for name in provider_names()}
+
+
+def connect(
+    provider: str | None = None,
+    *,
+    profile: str | None = None,
+    config: str | Path | None = None,
+    **settings: Any,
+) -> BatchProvider:
+    """Return a ready `BatchProvider`.
+
+    The provider is `provider`, else `$BATCHKIT_PROVIDER`, else the profile's `provider`.
+    Settings come from the profile (`profile`, else `$BATCHKIT_PROFILE`) in `batchkit.toml`,
+    overridden by environment variables (e.g. `AIHUB_API_TOKEN`), overridden by keyword
+    arguments. Examples::
+
+        batchkit.connect("aihub", api_root="https://aihub.instabase.com/api", token=...)
+        batchkit.connect("scale", api_key=...)
+        batchkit.connect(profile="prod")
+    """
+    from ._config import resolve
+
+    name, merged = resolve(provider, profile=profile, config=config, overrides=settings)
+    cls = provider_class(name)
+    return cls.from_settings(merged)
+
+
+def _settings_error(provider: str, unknown: Mapping[str, Any], known: list[str]) -> ConfigError:
+    parts = [f"{k!r} ({_did_you_mean(k, known).strip() or 'no close match'})" for k in unknown]
+    return ConfigError(
+        f"unknown {provider} setting(s): {', '.join(parts)}; known settings: {', '.join(known)}"
+    )

@@ -1,0 +1,237 @@
+"""`ScaleProvider`: Scale AI task batches (v1 API) behind the neutral interface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+import attrs
+import httpx
+
+from ..._capabilities import Capability
+from ..._errors import Conflict, InvalidInput
+from ..._http import HttpSession
+from ..._models import Batch, BatchState, BatchStatus, Project
+from ..._pagination import by_offset
+from ..._provider import BatchProvider, BatchRef
+from ..._settings import CommonSettings, structure_settings
+from ..._validate import batch_name, priority as check_priority
+from . import _protocol as wire
+
+log = logging.getLogger("batchkit.scale")
+
+DEFAULT_API_ROOT = "https://api.scale.com/v1"
+_CREATE_OPTIONS = frozenset({"calibration_batch", "self_label_batch"})
+
+
+@attrs.frozen(kw_only=True)
+class ScaleSettings(CommonSettings):
+    """Scale settings: the API key is the HTTP Basic user name."""
+
+    api_root: str = DEFAULT_API_ROOT
+    api_key: str = attrs.field(repr=False)
+
+
+class ScaleProvider(BatchProvider):
+    """Scale AI task batches: create, finalize, status with task counts, list, prioritize.
+
+    Scale batches hold tasks, not files: file operations raise `UnsupportedOperation`.
+    Vendor extras: `create_project`, `set_metadata`.
+    """
+
+    name: ClassVar[str] = "scale"
+    capabilities: ClassVar[Capability] = (
+        Capability.CREATE_BATCH
+        | Capability.LIST_BATCHES
+        | Capability.LIST_FILTERS
+        | Capability.FINALIZE
+        | Capability.STATUS_COUNTS
+        | Capability.PRIORITIZE
+        | Capability.CALLBACKS
+        | Capability.METADATA
+    )
+    env_settings: ClassVar[Mapping[str, str]] = {
+        "SCALE_API_KEY": "api_key",
+        "SCALE_API_ROOT": "api_root",
+    }
+    secret_settings: ClassVar[frozenset[str]] = frozenset({"api_key"})
+
+    def __init__(self, settings: ScaleSettings) -> None:
+        if not settings.api_key:
+            raise InvalidInput("Scale api_key is empty: pass api_key= or set SCALE_API_KEY")
+        self.settings = settings
+        self.http = HttpSession(
+            provider=self.name,
+            api_root=settings.checked_api_root(),
+            auth=httpx.BasicAuth(settings.api_key, ""),
+            headers={"Content-Type": "application/json"},
+            timeout=settings.timeout,
+            retry=settings.retry(),
+            transport=settings.transport,
+            max_connections=settings.max_connections,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Self:
+        """Build from merged settings; `api_key` is required."""
+        from ..._errors import ConfigError
+
+        if not settings.get("api_key"):
+            raise ConfigError(
+                "no Scale API key: pass api_key=, set SCALE_API_KEY, or put "
+                "api_key_env = \"<VAR>\" in your batchkit.toml profile"
+            )
+        return cls(structure_settings(cls.name, ScaleSettings, settings))
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.http.close()
+
+    def _check_batch_id(self, batch_id: str) -> str:
+        return batch_name(batch_id)
+
+    # -- neutral operations -------------------------------------------------------------
+
+    def create_batch(
+        self,
+        name: str,
+        *,
+        project: str | None = None,
+        callback: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Batch:
+        """Create a batch in `project` (required). Names are unique per customer.
+
+        A retried create that meets 409 fetches the batch and returns it when it matches
+        (the first attempt reached Scale but its response was lost); otherwise `Conflict`.
+        `options`: `calibration_batch`, `self_label_batch` (Rapid projects).
+        """
+        batch_name(name)
+        if not project:
+            raise InvalidInput("Scale batches belong to a project: pass project='<name>'")
+        extra = dict(options or {})
+        unknown = set(extra) - _CREATE_OPTIONS
+        if unknown:
+            raise InvalidInput(
+                f"unknown Scale create_batch option(s) {sorted(unknown)}: "
+                f"known: {sorted(_CREATE_OPTIONS)}"
+            )
+        for key, value in extra.items():
+            if not isinstance(value, bool):
+                raise InvalidInput(f"Scale option {key} must be True or False, got {value!r}")
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise InvalidInput(f"metadata must be a mapping, got {type(metadata).__name__}")
+        try:
+            response = self.http.send(wire.create_batch(name, project, callback, metadata, extra))
+        except Conflict as e:
+            if e.attempts < 2:
+                raise Conflict(
+                    f"scale create_batch: a batch named {name!r} already exists: batch names "
+                    "are unique per Scale account; pick another name or get_batch() it",
+                    provider=self.name, operation="create_batch", status=e.status,
+                    vendor_message=e.vendor_message,
+                ) from None
+            existing = self.get_batch(name)
+            if existing.project != project:
+                raise
+            log.warning(
+                "scale create_batch %r: a retry met 409 and the batch exists in project %r: "
+                "the earlier attempt created it; returning that batch", name, project,
+            )
+            return existing
+        return wire.parse_batch(response, "create_batch")
+
+    def get_batch(self, batch: BatchRef) -> Batch:
+        """Fetch a batch by name."""
+        return wire.parse_batch(self.http.send(wire.get_batch(self.batch_id(batch))), "get_batch")
+
+    def list_batches(
+        self,
+        *,
+        project: str | None = None,
+        state: BatchState | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        owner: str | None = None,
+        limit: int | None = None,
+        detailed: bool = False,
+    ) -> Iterator[Batch]:
+        """Iterate over batches, newest first, filtered on the server."""
+        if owner is not None:
+            raise InvalidInput("Scale batches have no owner: drop owner= for Scale")
+        status: str | None = None
+        if state is not None:
+            status = wire.state_param(state)
+            if status is None:
+                return iter(())
+        page_size = min(limit, wire.PAGE_SIZE) if limit else wire.PAGE_SIZE
+
+        def fetch(offset: int) -> tuple[list[Batch], bool]:
+            call = wire.list_batches(
+                offset=offset, limit=page_size, project=project, status=status,
+                start_time=created_after, end_time=created_before, detailed=detailed,
+            )
+            return wire.parse_page(self.http.send(call))
+
+        return by_offset(fetch, provider=self.name, operation="list_batches", limit=limit)
+
+    def status(self, batch: BatchRef) -> BatchStatus:
+        """State and task counts (pending, completed, error, canceled)."""
+        name = self.batch_id(batch)
+        return wire.parse_status(self.http.send(wire.batch_status(name)), name)
+
+    def finalize(self, batch: BatchRef) -> Batch:
+        """Move a staging batch to in progress (Rapid/Studio; harmless elsewhere)."""
+        return wire.parse_batch(self.http.send(wire.finalize(self.batch_id(batch))), "finalize")
+
+    def prioritize(self, batch: BatchRef, priority: int) -> None:
+        """Set priority 10 (lowest) to 30 (highest) for the batch's unstarted tasks."""
+        check_priority(priority)
+        self.http.send(wire.prioritize(self.batch_id(batch), priority))
+
+    # -- Scale extras -------------------------------------------------------------------
+
+    def set_metadata(self, batch: BatchRef, metadata: Mapping[str, Any]) -> Batch:
+        """Replace the batch's metadata."""
+        if not isinstance(metadata, Mapping):
+            raise InvalidInput(f"metadata must be a mapping, got {type(metadata).__name__}")
+        call = wire.set_metadata(self.batch_id(batch), metadata)
+        return wire.parse_batch(self.http.send(call), "set_metadata")
+
+    def create_project(
+        self,
+        name: str,
+        *,
+        type: str,
+        params: Mapping[str, Any] | None = None,
+        rapid: bool | None = None,
+        studio: bool | None = None,
+        dataset_id: str | None = None,
+        pipeline: str | None = None,
+    ) -> Project:
+        """Create a project (the container of batches). A retried create meeting 409
+        returns a project only if it cannot have been someone else's: it re-raises."""
+        batch_name(name)
+        if not type:
+            raise InvalidInput("Scale projects need a task type, e.g. type='imageannotation'")
+        body: dict[str, Any] = {"type": type, "name": name}
+        for key, value in (
+            ("params", dict(params) if params is not None else None),
+            ("rapid", rapid), ("studio", studio), ("datasetId", dataset_id),
+            ("pipeline", pipeline),
+        ):
+            if value is not None:
+                body[key] = value
+        try:
+            return wire.parse_project(self.http.send(wire.create_project(body)))
+        except Conflict as e:
+            raise Conflict(
+                f"scale create_project: a project named {name!r} already exists"
+                + (" (possibly created by an earlier attempt whose response was lost)"
+                   if e.attempts > 1 else ""),
+                provider=self.name, operation="create_project", status=e.status,
+                vendor_message=e.vendor_message,
+            ) from None
