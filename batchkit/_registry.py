@@ -95,6 +95,10 @@ def provider_class(name: str) -> type[BatchProvider]:
             raise ConfigError(f"provider {name!r} could not be loaded from {target!r}: {e}") from e
     else:
         cls = target
+    from ._provider import BatchProvider
+
+    if not (isinstance(cls, type) and issubclass(cls, BatchProvider)):
+        raise ConfigError(f"provider {name!r} ({target!r}) is not a BatchProvider subclass")
     _loaded[name] = cls
     return cls
 

@@ -1,0 +1,140 @@
+"""Byte sources for uploads: bytes, a path or a binary stream, read in slices on demand.
+
+Each `reader(offset, length)` returns a factory giving a fresh chunk iterator, so a retried
+request re-reads its slice from the source instead of holding it in memory, and parts of
+one file can be read concurrently.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from ._errors import InvalidInput
+
+CHUNK = 1 << 20  # 1 MiB reads
+
+
+class ByteSource:
+    """A sized, re-readable source of bytes."""
+
+    size: int
+
+    def reader(self, offset: int = 0, length: int | None = None) -> Callable[[], Iterator[bytes]]:
+        """A factory of chunk iterators over bytes `offset..offset+length`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release anything the source opened itself."""
+
+
+class _Bytes(ByteSource):
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self._view = memoryview(data).cast("B")
+        self.size = len(self._view)
+
+    def reader(self, offset: int = 0, length: int | None = None) -> Callable[[], Iterator[bytes]]:
+        end = self.size if length is None else offset + length
+
+        def chunks() -> Iterator[bytes]:
+            for pos in range(offset, end, CHUNK):
+                yield bytes(self._view[pos : min(pos + CHUNK, end)])
+
+        return chunks
+
+
+class _Path(ByteSource):
+    def __init__(self, path: Path) -> None:
+        try:
+            self.size = path.stat().st_size
+        except OSError as e:
+            raise InvalidInput(f"cannot read {str(path)!r}: {e.strerror or e}") from None
+        if not path.is_file():
+            raise InvalidInput(f"{str(path)!r} is not a file: pass a file path, bytes or a stream")
+        self.path = path
+
+    def reader(self, offset: int = 0, length: int | None = None) -> Callable[[], Iterator[bytes]]:
+        remaining_total = self.size - offset if length is None else length
+
+        def chunks() -> Iterator[bytes]:
+            remaining = remaining_total
+            with self.path.open("rb") as f:
+                f.seek(offset)
+                while remaining > 0:
+                    block = f.read(min(CHUNK, remaining))
+                    if not block:
+                        raise OSError(f"{self.path} shrank while being uploaded")
+                    remaining -= len(block)
+                    yield block
+
+        return chunks
+
+
+class _Stream(ByteSource):
+    """A seekable binary stream; reads are serialised so parts can share it."""
+
+    def __init__(self, stream: IO[bytes], *, owned: bool = False) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._start = stream.tell()
+        self.size = stream.seek(0, os.SEEK_END) - self._start
+        stream.seek(self._start)
+        self._owned = owned
+
+    def reader(self, offset: int = 0, length: int | None = None) -> Callable[[], Iterator[bytes]]:
+        remaining_total = self.size - offset if length is None else length
+
+        def chunks() -> Iterator[bytes]:
+            pos = self._start + offset
+            remaining = remaining_total
+            while remaining > 0:
+                with self._lock:
+                    self._stream.seek(pos)
+                    block = self._stream.read(min(CHUNK, remaining))
+                if not block:
+                    raise OSError("stream ended before its measured size")
+                pos += len(block)
+                remaining -= len(block)
+                yield block
+
+        return chunks
+
+    def close(self) -> None:
+        if self._owned:
+            self._stream.close()
+
+
+def open_source(data: object, *, spool_limit: int = 16 << 20) -> ByteSource:
+    """Wrap upload data: bytes, a `str`/`Path` naming a file, or a binary stream.
+
+    A stream that cannot seek is spooled to a temporary file (in memory up to
+    `spool_limit` bytes) so it can be measured and re-read on retry.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        return _Bytes(data)
+    if isinstance(data, str | os.PathLike):
+        return _Path(Path(data))
+    if hasattr(data, "read"):
+        stream: IO[bytes] = data  # type: ignore[assignment]
+        if not isinstance(stream.read(0), bytes):
+            raise InvalidInput("upload stream must be binary: open the file with 'rb'")
+        try:
+            seekable = stream.seekable()
+        except (AttributeError, ValueError):
+            seekable = False
+        if seekable:
+            return _Stream(stream)
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=spool_limit)  # noqa: SIM115
+        while block := stream.read(CHUNK):
+            if not isinstance(block, bytes | bytearray):
+                raise InvalidInput("upload stream must be binary (open it with 'rb')")
+            spool.write(block)
+        spool.seek(0)
+        return _Stream(spool, owned=True)
+    raise InvalidInput(
+        f"cannot upload a {type(data).__name__}: pass bytes, a file path or a binary stream"
+    )

@@ -1,0 +1,477 @@
+"""`AIHubProvider`: Instabase AI Hub file batches behind the neutral interface."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, ClassVar, Self, overload
+
+import attrs
+import httpx
+
+from ..._capabilities import Capability
+from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound
+from ..._http import HttpSession
+from ..._jobs import wait as wait_for
+from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
+from ..._pagination import by_offset, by_token
+from ..._provider import BatchProvider, BatchRef, FileData
+from ..._settings import CommonSettings, structure_settings
+from ..._sources import ByteSource, open_source
+from ..._validate import batch_name, byte_range, file_name, positive_int
+from . import _protocol as wire
+
+log = logging.getLogger("batchkit.aihub")
+
+DEFAULT_API_ROOT = "https://aihub.instabase.com/api"
+#: the docs: "the suggested max size for each file is 10 MB. For larger files, use multipart"
+MULTIPART_THRESHOLD = 10 * 1024 * 1024
+LIST_PAGE = 100
+
+
+class BearerAuth(httpx.Auth):
+    """`Authorization: Bearer <token>`; the token never appears in a repr."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<redacted>)"
+
+
+@attrs.frozen(kw_only=True)
+class AIHubSettings(CommonSettings):
+    """AI Hub settings: a bearer token and, for organisations, the IB-Context."""
+
+    api_root: str = DEFAULT_API_ROOT
+    token: str = attrs.field(repr=False)
+    ib_context: str | None = None
+    #: files above this many bytes go up in parts
+    multipart_threshold: int = MULTIPART_THRESHOLD
+    #: parts of one file uploaded at once
+    part_concurrency: int = 4
+    #: first and largest wait between job polls, in seconds
+    poll_initial: float = 0.2
+    poll_max: float = 5.0
+
+
+class AIHubProvider(BatchProvider):
+    """Instabase AI Hub file batches: upload (multipart above 10 MB), list, download, delete.
+
+    AI Hub batches have no lifecycle (`BatchState.OPEN`) and no task counts. Vendor
+    extras: the Filesystem API (`fs_read`, `fs_write`, `fs_head`, `fs_delete`),
+    `batch_path`, `get_job`.
+    """
+
+    name: ClassVar[str] = "aihub"
+    capabilities: ClassVar[Capability] = (
+        Capability.CREATE_BATCH
+        | Capability.LIST_BATCHES
+        | Capability.DELETE_BATCH
+        | Capability.UPLOAD_FILES
+        | Capability.MULTIPART_UPLOAD
+        | Capability.LIST_FILES
+        | Capability.DELETE_FILES
+        | Capability.DOWNLOAD_FILES
+    )
+    env_settings: ClassVar[Mapping[str, str]] = {
+        "AIHUB_API_TOKEN": "token",
+        "AIHUB_IB_CONTEXT": "ib_context",
+        "AIHUB_API_ROOT": "api_root",
+    }
+    secret_settings: ClassVar[frozenset[str]] = frozenset({"token"})
+
+    def __init__(self, settings: AIHubSettings) -> None:
+        if not settings.token:
+            raise ConfigError("AI Hub token is empty: pass token= or set AIHUB_API_TOKEN")
+        positive_int("part_concurrency", settings.part_concurrency)
+        positive_int("multipart_threshold", settings.multipart_threshold)
+        self.settings = settings
+        headers = {"IB-Context": settings.ib_context} if settings.ib_context else {}
+        self.http = HttpSession(
+            provider=self.name,
+            api_root=settings.checked_api_root(),
+            auth=BearerAuth(settings.token),
+            headers=headers,
+            timeout=settings.timeout,
+            retry=settings.retry(),
+            transport=settings.transport,
+            max_connections=settings.max_connections,
+        )
+        self._paths: dict[str, str] = {}
+        self._paths_lock = threading.Lock()
+        #: how polling sleeps (tests replace it to poll instantly)
+        self.sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Self:
+        """Build from merged settings; `token` is required."""
+        if not settings.get("token"):
+            raise ConfigError(
+                "no AI Hub token: pass token=, set AIHUB_API_TOKEN, or put "
+                'token_env = "<VAR>" in your batchkit.toml profile'
+            )
+        return cls(structure_settings(cls.name, AIHubSettings, settings))
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.http.close()
+
+    def _check_batch_id(self, batch_id: str) -> str:
+        if not batch_id.isdigit():
+            raise InvalidInput(
+                f"AI Hub batch ids are integers, got {batch_id!r}: pass the id create_batch "
+                "returned (or the Batch itself)"
+            )
+        return batch_id
+
+    # -- batches ------------------------------------------------------------------------
+
+    def create_batch(
+        self,
+        name: str,
+        *,
+        project: str | None = None,
+        callback: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Batch:
+        """Create a batch, in workspace `project` (default: your personal workspace).
+
+        Not idempotent at AI Hub: retried only when the request never reached the server.
+        """
+        batch_name(name)
+        if callback is not None:
+            raise self._unsupported("create_batch(callback=...)", Capability.CALLBACKS)
+        if metadata is not None:
+            raise self._unsupported("create_batch(metadata=...)", Capability.METADATA)
+        if options:
+            raise InvalidInput(f"AI Hub create_batch takes no options, got {sorted(options)}")
+        batch_id = wire.parse_created(self.http.send(wire.create_batch(name, project)))
+        return Batch(
+            provider=self.name, id=batch_id, name=name, project=project, state=BatchState.OPEN
+        )
+
+    def get_batch(self, batch: BatchRef) -> Batch:
+        """Fetch a batch by id."""
+        found, raw = wire.parse_batch(self.http.send(wire.get_batch(self.batch_id(batch))))
+        self._remember_path(found.id, raw)
+        return found
+
+    def _remember_path(self, batch_id: str, raw: Any) -> None:
+        parts = (raw.repo_owner, raw.workspace, raw.mount_point, raw.path_suffix)
+        if all(parts):
+            owner, ws, mount, suffix = parts
+            with self._paths_lock:
+                self._paths[batch_id] = f"/{owner}/{ws}/fs/{mount}/{suffix.strip('/')}"
+
+    def list_batches(
+        self,
+        *,
+        project: str | None = None,
+        state: BatchState | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        owner: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Batch]:
+        """Iterate over batches (workspace and owner filtered by AI Hub; state and creation
+        time filtered here, as AI Hub has no such filters)."""
+        if state not in (None, BatchState.OPEN):
+            return iter(())
+        page = min(limit, LIST_PAGE) if limit else LIST_PAGE
+
+        def fetch(offset: int) -> tuple[list[Batch], bool]:
+            call = wire.list_batches(workspace=project, username=owner, limit=page, offset=offset)
+            batches = wire.parse_batch_list(self.http.send(call))
+            # a server that ignores `limit` sends everything at once: stop after it
+            return batches, len(batches) == page
+
+        def wanted(b: Batch) -> bool:
+            if b.created_at is None:
+                return created_after is None and created_before is None
+            if created_after is not None and b.created_at < created_after:
+                return False
+            return not (created_before is not None and b.created_at > created_before)
+
+        every = by_offset(fetch, provider=self.name, operation="list_batches")
+        chosen = (b for b in every if wanted(b))
+        if limit is None:
+            return chosen
+        return (b for _, b in zip(range(limit), chosen, strict=False))
+
+    def status(self, batch: BatchRef) -> BatchStatus:
+        """AI Hub batches have no task counts: OPEN while they exist (`NotFound` after)."""
+        found = self.get_batch(batch)
+        return BatchStatus(batch_id=found.id, state=found.state, counts=None, raw=found.raw)
+
+    def delete_batch(
+        self, batch: BatchRef, *, wait: bool = True, timeout: float = 300.0
+    ) -> Job | None:
+        """Delete the batch and its files (an asynchronous job at AI Hub).
+
+        `wait=True` polls the job to completion; `wait=False` returns it.
+        """
+        batch_id = self.batch_id(batch)
+        try:
+            response = self.http.send(wire.delete_batch(batch_id))
+        except NotFound as e:
+            if e.attempts > 1:  # an earlier attempt got through: the batch is going
+                return None
+            raise
+        with self._paths_lock:
+            self._paths.pop(batch_id, None)
+        job = wire.parse_job_accepted(response, "delete_batch")
+        return self._finish(job, wait=wait, timeout=timeout)
+
+    # -- jobs ---------------------------------------------------------------------------
+
+    def get_job(self, job: Job | str) -> Job:
+        """Poll a job once (a `Job` handle, or a batches job id)."""
+        if isinstance(job, str):
+            job = Job(provider=self.name, id=job)
+        url = job.url or wire.job_path(job.id)
+        return wire.parse_job(self.http.send(wire.get_job(url)), job)
+
+    def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
+        """Poll with backoff until COMPLETE; `JobFailed` / `JobTimeout` otherwise."""
+        s = self.settings
+        return wait_for(
+            lambda: self.get_job(job), timeout=timeout, initial=s.poll_initial,
+            maximum=s.poll_max, sleep=self.sleep,
+        )
+
+    def _finish(self, job: Job | None, *, wait: bool, timeout: float) -> Job | None:
+        if job is None or not wait:
+            return job
+        return self.wait_job(job, timeout=timeout)
+
+    # -- files --------------------------------------------------------------------------
+
+    def upload_file(
+        self, batch: BatchRef, name: str, data: FileData, *, size: int | None = None
+    ) -> BatchFile:
+        """Upload one file: a single PUT up to `multipart_threshold` (10 MB), else
+        multipart with parts read from the source as sent, several at once, each retried
+        on its own; a multipart session that cannot complete is aborted."""
+        batch_id = self.batch_id(batch)
+        file_name(name)
+        source = open_source(data)
+        try:
+            if size is not None and size != source.size:
+                raise InvalidInput(
+                    f"size={size} given for {name!r} but the data holds {source.size} bytes"
+                )
+            if source.size > self.settings.multipart_threshold:
+                self._multipart(batch_id, name, source)
+            else:
+                self.http.send(wire.put_file(batch_id, name, source.reader(), source.size))
+        finally:
+            source.close()
+        return BatchFile(name=name, size=source.size)
+
+    def _multipart(self, batch_id: str, name: str, source: ByteSource) -> None:
+        response = self.http.send(wire.start_multipart(batch_id, name, source.size))
+        session, part_size = wire.parse_session(response, self.http.api_root)
+        spans = [
+            (n, offset, min(part_size, source.size - offset))
+            for n, offset in enumerate(range(0, source.size, part_size), start=1)
+        ]
+
+        def send_part(span: tuple[int, int, int]) -> tuple[int, str]:
+            n, offset, length = span
+            call = wire.put_part(session, n, source.reader(offset, length), length)
+            return n, wire.parse_part(self.http.send(call))
+
+        try:
+            # parts are numbered consecutively and sent in order within each worker;
+            # map() keeps results in part order
+            with ThreadPoolExecutor(
+                max_workers=self.settings.part_concurrency, thread_name_prefix="batchkit-part"
+            ) as pool:
+                parts = list(pool.map(send_part, spans))
+            try:
+                self.http.send(wire.commit_multipart(session, parts))
+            except NotFound as e:
+                if e.attempts < 2:
+                    raise
+                # the first commit got through and closed the session
+                log.info("aihub multipart %s: commit retried after success", name)
+        except BaseException:
+            self._abort(session, name)
+            raise
+
+    def _abort(self, session: str, name: str) -> None:
+        try:
+            self.http.send(wire.abort_multipart(session))
+        except BatchkitError as e:  # best effort: the original error matters more
+            log.warning("aihub multipart %s: abort failed too: %s", name, e)
+
+    def list_files(self, batch: BatchRef, *, page_size: int | None = None) -> Iterator[BatchFile]:
+        """Iterate over the batch's files, following page tokens lazily."""
+        batch_id = self.batch_id(batch)
+        if page_size is not None:
+            positive_int("page_size", page_size)
+
+        def fetch(token: str | None) -> tuple[list[BatchFile], str | None, bool]:
+            call = wire.list_files(batch_id, page_size=page_size, token=token)
+            return wire.parse_file_page(self.http.send(call))
+
+        return by_token(fetch, provider=self.name, operation="list_files")
+
+    def delete_file(
+        self, batch: BatchRef, name: str, *, wait: bool = True, timeout: float = 300.0
+    ) -> Job | None:
+        """Delete one file (an asynchronous job at AI Hub)."""
+        batch_id = self.batch_id(batch)
+        file_name(name)
+        try:
+            response = self.http.send(wire.delete_file(batch_id, name))
+        except NotFound as e:
+            if e.attempts > 1:
+                return None
+            raise
+        job = wire.parse_job_accepted(response, "delete_file")
+        return self._finish(job, wait=wait, timeout=timeout)
+
+    def batch_path(self, batch: BatchRef) -> str:
+        """The batch folder's Filesystem API path, `/<owner>/<workspace>/fs/<drive>/<suffix>`."""
+        batch_id = self.batch_id(batch)
+        with self._paths_lock:
+            known = self._paths.get(batch_id)
+        if known is None:
+            self.get_batch(batch_id)
+            with self._paths_lock:
+                known = self._paths.get(batch_id)
+        if known is None:
+            raise BatchkitError(
+                f"aihub batch {batch_id} has no storage path (repo_owner / workspace / "
+                "mount_point / path_suffix missing): it cannot be read through the Filesystem API"
+            )
+        return known
+
+    @overload
+    def download_file(
+        self, batch: BatchRef, name: str, dest: None = None, *, start: int = 0,
+        end: int | None = None,
+    ) -> bytes: ...
+
+    @overload
+    def download_file(
+        self, batch: BatchRef, name: str, dest: str | Path | IO[bytes], *, start: int = 0,
+        end: int | None = None,
+    ) -> int: ...
+
+    def download_file(
+        self,
+        batch: BatchRef,
+        name: str,
+        dest: str | Path | IO[bytes] | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+    ) -> bytes | int:
+        """Read a batch file through the Filesystem API, whole or bytes `start..end`."""
+        file_name(name)
+        byte_range(start, end)
+        path = f"{self.batch_path(batch)}/{name}"
+        return self.fs_read(path, dest, start=start, end=end)
+
+    # -- Filesystem API (deprecated at AI Hub, still served) ----------------------------
+
+    @overload
+    def fs_read(
+        self, path: str, dest: None = None, *, start: int = 0, end: int | None = None
+    ) -> bytes: ...
+
+    @overload
+    def fs_read(
+        self, path: str, dest: str | Path | IO[bytes], *, start: int = 0, end: int | None = None
+    ) -> int: ...
+
+    def fs_read(
+        self,
+        path: str,
+        dest: str | Path | IO[bytes] | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+    ) -> bytes | int:
+        """Read `/<org>/<workspace>/fs/<drive>/<path>`, whole or a byte range (inclusive)."""
+        _check_fs_path(path)
+        byte_range(start, end)
+        with self.http.stream(wire.fs_read(path, start, end)) as response:
+            chunks = response.iter_bytes()
+            if response.status_code == 200 and (start or end is not None):
+                chunks = _slice(chunks, start, end)  # the server ignored Range
+            if dest is None:
+                return b"".join(chunks)
+            if isinstance(dest, str | Path):
+                with Path(dest).open("wb") as f:
+                    return _copy(chunks, f)
+            return _copy(chunks, dest)
+
+    def fs_write(self, path: str, data: FileData, *, overwrite: bool = True) -> bool:
+        """Write a file; with `overwrite=False` an existing file raises `Conflict`.
+
+        Returns True if the server reported a new file (201), False otherwise.
+        """
+        _check_fs_path(path)
+        file_name(path.rstrip("/").rsplit("/", 1)[-1])
+        source = open_source(data)
+        try:
+            call = wire.fs_write(path, source.reader(), source.size, overwrite=overwrite)
+            return self.http.send(call).status_code == 201
+        finally:
+            source.close()
+
+    def fs_head(self, path: str) -> FileInfo:
+        """Is it a file or folder, its size and last modification (`NotFound` if absent)."""
+        _check_fs_path(path)
+        return wire.parse_head(self.http.send(wire.fs_head(path)), path)
+
+    def fs_delete(self, path: str, *, wait: bool = True, timeout: float = 300.0) -> Job | None:
+        """Delete a file or folder (an asynchronous job)."""
+        _check_fs_path(path)
+        response = self.http.send(wire.fs_delete(path))
+        job = wire.parse_job_accepted(response, "fs_delete")
+        return self._finish(job, wait=wait, timeout=timeout)
+
+
+def _check_fs_path(path: object) -> None:
+    if not isinstance(path, str) or not path.startswith("/") or "/fs/" not in path:
+        raise InvalidInput(
+            f"Filesystem API path {path!r} must look like "
+            "/<org or user>/<workspace>/fs/<drive>/<path>"
+        )
+    if any(part in ("..", ".") for part in path.split("/")):
+        raise InvalidInput(f"Filesystem API path {path!r} must not contain '.' or '..'")
+
+
+def _slice(chunks: Iterator[bytes], start: int, end: int | None) -> Iterator[bytes]:
+    pos = 0
+    for chunk in chunks:
+        lo, hi = pos, pos + len(chunk)
+        pos = hi
+        if hi <= start:
+            continue
+        if end is not None and lo > end:
+            return
+        yield chunk[max(0, start - lo) : None if end is None else end + 1 - lo]
+
+
+def _copy(chunks: Iterator[bytes], dest: IO[bytes]) -> int:
+    written = 0
+    for chunk in chunks:
+        dest.write(chunk)
+        written += len(chunk)
+    return written
