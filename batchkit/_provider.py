@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -13,8 +14,8 @@ from ._errors import InvalidInput, UnsupportedOperation
 from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
 
 if TYPE_CHECKING:
-    from ._upload import ProgressCallback, Source
     from ._models import UploadReport
+    from ._upload import ProgressCallback, Source, VerifyMode
 
 #: what `upload_file` accepts: the bytes, a path to a file, or a binary stream
 FileData = bytes | bytearray | memoryview | str | Path | IO[bytes]
@@ -212,13 +213,31 @@ class BatchProvider(abc.ABC):
         self,
         batch: BatchRef,
         sources: Source | Iterable[Source],
-        **options: Any,
+        *,
+        concurrency: int = 8,
+        on_progress: ProgressCallback | None = None,
+        resume: bool | str | os.PathLike[str] | None = None,
+        verify: VerifyMode = "size",
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        strict: bool = False,
     ) -> UploadReport:
         """Upload many files concurrently, verified and resumable (see `batchkit.upload`)."""
         self.require(Capability.UPLOAD_FILES, "upload")
         from ._upload import upload
 
-        return upload(self, batch, sources, **options)
+        return upload(
+            self,
+            batch,
+            sources,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            resume=resume,
+            verify=verify,
+            include=include,
+            exclude=exclude,
+            strict=strict,
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

@@ -1,0 +1,803 @@
+"""The bulk upload engine behind `provider.upload`: concurrent, bounded, verified, resumable.
+
+The engine plans everything before sending anything (names validated, collisions refused),
+then feeds a thread pool at most ``2 * concurrency`` files at a time through the provider's
+own `upload_file`, which streams each file (and goes multipart where the vendor does).
+Afterwards it checks the batch listing (and, on request, a sha256 read-back). An optional
+append-only journal lets a rerun skip what an interrupted run already sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, cast
+
+import attrs
+
+from ._capabilities import Capability
+from ._errors import BatchkitError, InvalidInput, UploadIncomplete
+from ._models import FileOutcome, UploadReport
+from ._validate import file_name, positive_int
+
+if TYPE_CHECKING:
+    from ._provider import BatchProvider, BatchRef
+
+#: one source of files: a path to a file or a directory, or a ``(name, data)`` pair where
+#: data is a binary stream (read from its current position) or bytes.
+Source: TypeAlias = str | os.PathLike[str] | tuple[str, IO[bytes] | bytes]
+
+#: what happened to a file, as reported to the progress callback
+ProgressKind: TypeAlias = Literal["started", "uploaded", "skipped", "failed"]
+
+#: accepted values of ``verify``
+VerifyMode: TypeAlias = Literal["size", "sha256", "none"] | None
+
+_CHUNK = 1 << 20
+_JOURNAL_VERSION = 1
+
+
+@attrs.frozen
+class UploadProgress:
+    """One step of a bulk upload, passed to the ``on_progress`` callback.
+
+    `files_done` / `bytes_done` count files finished in any way (uploaded, skipped or
+    failed), so a progress bar reaches `files_total` / `bytes_total`. A file rejected by
+    the final verification gets a ``"failed"`` event after its ``"uploaded"`` one.
+    """
+
+    #: "started" (about to send), "uploaded", "skipped" (already there) or "failed"
+    kind: ProgressKind
+    #: the batch file name this event is about
+    name: str
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    #: why the file failed (kind "failed" only)
+    reason: str | None = None
+
+
+#: the ``on_progress`` callback: called once per event, never concurrently
+ProgressCallback: TypeAlias = Callable[[UploadProgress], None]
+
+
+# -- planning -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Item:
+    """One file to send, fully resolved before anything is sent."""
+
+    index: int
+    name: str
+    #: shown in reports and messages: the local path, or "<stream>" / "<bytes>"
+    label: str
+    #: size in bytes; None for a stream that cannot seek
+    size: int | None
+    path: Path | None = None
+    mtime_ns: int | None = None
+    stream: IO[bytes] | None = attrs.field(default=None, eq=False)
+    start: int = 0
+    content: bytes | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def known_size(self) -> int:
+        return self.size or 0
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a glob: ``*`` and ``?`` stay inside one path segment, ``**`` crosses them."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and (j := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : j]
+            negate = body.startswith("!")
+            body = re.escape(body[1:] if negate else body).replace(r"\-", "-")
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
+            i = j + 1
+            continue
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@attrs.frozen
+class _Pattern:
+    regex: re.Pattern[str]
+    #: patterns with a "/" match the whole relative path, others the last segment only
+    anchored: bool
+    #: a trailing "/" matches directories only
+    dirs_only: bool
+
+    def matches(self, parts: tuple[str, ...], is_dir: bool) -> bool:
+        if self.dirs_only and not is_dir:
+            return False
+        target = "/".join(parts) if self.anchored else parts[-1]
+        return self.regex.match(target) is not None
+
+
+def _patterns(label: str, globs: Iterable[str] | str | None) -> list[_Pattern]:
+    if globs is None:
+        return []
+    if isinstance(globs, str):
+        globs = [globs]
+    result = []
+    for glob in globs:
+        if not isinstance(glob, str) or not glob.strip("/"):
+            raise InvalidInput(f"{label} patterns must be non-empty strings, got {glob!r}")
+        dirs_only = glob.endswith("/")
+        body = glob.strip("/").removeprefix("./")
+        result.append(_Pattern(_glob_regex(body), "/" in body, dirs_only))
+    return result
+
+
+def _matches_any(patterns: list[_Pattern], parts: tuple[str, ...], *, is_dir: bool) -> bool:
+    """True if a pattern matches the path or (for a file) any directory above it."""
+    for depth in range(1, len(parts) + 1):
+        prefix_is_dir = is_dir or depth < len(parts)
+        if any(p.matches(parts[:depth], prefix_is_dir) for p in patterns):
+            return True
+    return False
+
+
+def _walk(root: Path, include: list[_Pattern], exclude: list[_Pattern]) -> Iterator[Path]:
+    """Files under `root`, sorted, without hidden entries, filtered by include/exclude."""
+
+    def fail(e: OSError) -> None:
+        raise InvalidInput(f"cannot read directory {e.filename!r}: {e.strerror or e}") from None
+
+    for here, dirs, files in os.walk(root, onerror=fail):
+        rel = Path(here).relative_to(root).parts
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and not _matches_any(exclude, (*rel, d), is_dir=True)
+        )
+        for f in sorted(files):
+            parts = (*rel, f)
+            if f.startswith("."):
+                continue
+            if exclude and _matches_any(exclude, parts, is_dir=False):
+                continue
+            if include and not _matches_any(include, parts, is_dir=False):
+                continue
+            yield Path(here, f)
+
+
+def _is_pair(source: object) -> bool:
+    return (
+        isinstance(source, tuple)
+        and len(source) == 2
+        and isinstance(source[0], str)
+        and (hasattr(source[1], "read") or isinstance(source[1], bytes | bytearray | memoryview))
+    )
+
+
+def _iter_sources(sources: object) -> Iterator[object]:
+    if isinstance(sources, str | os.PathLike) or _is_pair(sources):
+        yield sources
+        return
+    if isinstance(sources, bytes | bytearray | memoryview) or not isinstance(sources, Iterable):
+        raise InvalidInput(
+            f"cannot upload {type(sources).__name__} {sources!r}: pass a file or directory "
+            "path, a (name, binary stream) pair, or a list of these"
+        )
+    yield from sources
+
+
+def _stream_item(index: int, name: str, data: object) -> _Item:
+    if isinstance(data, bytes | bytearray | memoryview):
+        content = bytes(data)
+        return _Item(index, name, "<bytes>", len(content), content=content)
+    stream = cast(IO[bytes], data)
+    try:
+        seekable = stream.seekable()
+    except (AttributeError, ValueError, OSError):
+        seekable = False
+    if not seekable:
+        return _Item(index, name, "<stream>", None, stream=stream)
+    start = stream.tell()
+    end = stream.seek(0, io.SEEK_END)
+    stream.seek(start)
+    return _Item(index, name, "<stream>", end - start, stream=stream, start=start)
+
+
+def _path_item(index: int, path: Path) -> _Item:
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise InvalidInput(f"cannot read {str(path)!r}: {e.strerror or e}") from None
+    return _Item(index, path.name, str(path), st.st_size, path=path, mtime_ns=st.st_mtime_ns)
+
+
+def _plan(sources: object, include: list[_Pattern], exclude: list[_Pattern]) -> list[_Item]:
+    """Resolve every source into named items; refuse bad names and collisions up front."""
+    items: list[_Item] = []
+    seen_paths: set[Path] = set()
+
+    def add_path(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen_paths:  # the same file named twice is uploaded once
+            seen_paths.add(key)
+            items.append(_path_item(len(items), path))
+
+    for source in _iter_sources(sources):
+        if _is_pair(source):
+            name, data = cast(tuple[str, object], source)
+            items.append(_stream_item(len(items), name, data))
+        elif isinstance(source, str | os.PathLike):
+            path = Path(source)
+            if path.is_dir():
+                for found in _walk(path, include, exclude):
+                    add_path(found)
+            elif path.is_file():
+                add_path(path)
+            elif path.exists():
+                raise InvalidInput(f"{str(path)!r} is neither a file nor a directory")
+            else:
+                raise InvalidInput(f"{str(path)!r} does not exist: check the path")
+        else:
+            raise InvalidInput(
+                f"cannot upload {type(source).__name__} {source!r}: pass a file or directory "
+                "path, or a (name, binary stream) pair"
+            )
+
+    by_name: dict[str, list[_Item]] = {}
+    for item in items:
+        try:
+            file_name(item.name)
+        except InvalidInput as e:
+            raise InvalidInput(f"{item.label}: {e}; nothing was uploaded") from None
+        by_name.setdefault(item.name, []).append(item)
+    collisions = {name: group for name, group in by_name.items() if len(group) > 1}
+    if collisions:
+        lines = [
+            f"{name!r} <- {', '.join(i.label for i in group)}"
+            for name, group in sorted(collisions.items())
+        ]
+        shown = "; ".join(lines[:10]) + (f"; and {len(lines) - 10} more" if len(lines) > 10 else "")
+        raise InvalidInput(
+            f"{len(collisions)} batch file name(s) would be used by more than one local file "
+            f"(batch file names are flat: files in subdirectories keep only their base name): "
+            f"{shown}. Rename the files, narrow include/exclude, or upload one of them as a "
+            "(name, stream) pair; nothing was uploaded"
+        )
+    return items
+
+
+# -- hashing ------------------------------------------------------------------------------
+
+
+class _HashSink:
+    """A write-only binary sink that hashes what `download_file` streams into it."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush."""
+
+    def writable(self) -> bool:
+        return True
+
+
+def _local_sha256(item: _Item) -> str | None:
+    """The sha256 of the item's bytes, streamed; None for a stream that cannot seek."""
+    h = hashlib.sha256()
+    if item.content is not None:
+        h.update(item.content)
+    elif item.path is not None:
+        with item.path.open("rb") as f:
+            while block := f.read(_CHUNK):
+                h.update(block)
+    elif item.stream is not None and item.size is not None:
+        item.stream.seek(item.start)
+        while block := item.stream.read(_CHUNK):
+            h.update(block)
+        item.stream.seek(item.start)
+    else:
+        return None
+    return h.hexdigest()
+
+
+# -- journal ------------------------------------------------------------------------------
+
+
+def default_journal_path(provider_name: str, batch_id: str) -> Path:
+    """Where ``resume=True`` keeps its journal: ``.batchkit-journal-<provider>-<batch>.jsonl``
+    in the current directory (characters other than letters, digits, ``._-`` become ``_``)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", batch_id)
+    return Path.cwd() / f".batchkit-journal-{provider_name}-{safe}.jsonl"
+
+
+class _Journal:
+    """Append-only JSON lines: one per file sent; each line flushed and fsynced."""
+
+    def __init__(self, path: Path, provider: str, batch_id: str) -> None:
+        self.path = path
+        self.provider = provider
+        self.batch_id = batch_id
+        self._lock = threading.Lock()
+        self._file: IO[str] | None = None
+
+    def read(self) -> dict[str, Mapping[str, Any]]:
+        """The latest entry per file name for this provider and batch (bad lines ignored)."""
+        entries: dict[str, Mapping[str, Any]] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return entries
+        except OSError as e:
+            raise InvalidInput(f"cannot read the resume journal {str(self.path)!r}: {e}") from None
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a crash
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                continue
+            if entry.get("provider") != self.provider or entry.get("batch_id") != self.batch_id:
+                continue
+            if entry.get("event") == "uploaded":
+                entries[entry["name"]] = entry
+            else:  # "rejected": verification found it wrong; do not trust earlier lines
+                entries.pop(entry["name"], None)
+        return entries
+
+    def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            f = self.path.open("a+", encoding="utf-8")
+            # a crash may have cut the last line short: start ours on a fresh line
+            if f.tell() > 0:
+                f.seek(f.tell() - 1)
+                last = f.read(1)
+                f.seek(0, io.SEEK_END)
+                if last != "\n":
+                    f.write("\n")
+        except OSError as e:
+            raise InvalidInput(
+                f"cannot open the resume journal {str(self.path)!r}: {e.strerror or e}"
+            ) from None
+        self._file = f
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        entry = {
+            "v": _JOURNAL_VERSION,
+            "provider": self.provider,
+            "batch_id": self.batch_id,
+            **entry,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        with self._lock:
+            if self._file is None:  # closed after an interruption: drop late lines
+                return
+            self._file.write(line)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def uploaded(self, item: _Item, size: int, sha256: str | None) -> None:
+        self._append(
+            {
+                "event": "uploaded",
+                "name": item.name,
+                "size": size,
+                "mtime_ns": item.mtime_ns,
+                "sha256": sha256,
+                "source": item.label,
+            }
+        )
+
+    def rejected(self, name: str, reason: str) -> None:
+        self._append({"event": "rejected", "name": name, "reason": reason})
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Counts finished files and bytes; calls the callback under a lock."""
+
+    def __init__(self, callback: ProgressCallback | None, files: int, total: int) -> None:
+        self._callback = callback
+        self._lock = threading.Lock()
+        self.files_total = files
+        self.bytes_total = total
+        self.files_done = 0
+        self.bytes_done = 0
+
+    def emit(
+        self, kind: ProgressKind, item: _Item, *, done: bool = False, reason: str | None = None
+    ) -> None:
+        with self._lock:
+            if done:
+                self.files_done += 1
+                self.bytes_done += item.known_size
+            if self._callback is not None:
+                self._callback(
+                    UploadProgress(
+                        kind=kind,
+                        name=item.name,
+                        files_done=self.files_done,
+                        files_total=self.files_total,
+                        bytes_done=self.bytes_done,
+                        bytes_total=self.bytes_total,
+                        reason=reason,
+                    )
+                )
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, BatchkitError | OSError):
+        return str(error) or type(error).__name__
+    return f"{type(error).__name__}: {error}"
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _bounded(
+    pool: ThreadPoolExecutor,
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    limit: int,
+) -> Iterator[R]:
+    """Run `fn` over `items` in `pool` with at most `limit` submitted and unfinished.
+
+    Results come back as they finish. An exception escaping `fn` (KeyboardInterrupt
+    included) propagates here; the caller cancels the rest.
+    """
+    source = iter(items)
+    pending: set[Future[R]] = set()
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < limit:
+            try:
+                item = next(source)
+            except StopIteration:
+                exhausted = True
+                break
+            pending.add(pool.submit(fn, item))
+        if not pending:
+            return
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+
+
+@attrs.frozen
+class _Sent:
+    index: int
+    outcome: FileOutcome
+    sha256: str | None = None
+    #: the size the provider reported back from upload_file
+    remote_size: int | None = None
+
+
+class _Run:
+    """State of one `upload` call, shared by the worker threads."""
+
+    def __init__(
+        self,
+        provider: BatchProvider,
+        batch_id: str,
+        *,
+        verify: str,
+        progress: _Progress,
+        journal: _Journal | None,
+        journaled: Mapping[str, Mapping[str, Any]],
+        listed: Mapping[str, int],
+    ) -> None:
+        self.provider = provider
+        self.batch_id = batch_id
+        self.verify = verify
+        self.progress = progress
+        self.journal = journal
+        self.journaled = journaled
+        self.listed = listed
+        self.stop = threading.Event()
+
+    def _already_there(self, item: _Item) -> tuple[bool, str | None]:
+        """(skip?, local sha256 if it had to be computed) — OSError propagates."""
+        entry = self.journaled.get(item.name)
+        if entry is None or item.size is None:
+            return False, None
+        if entry.get("size") != item.size or self.listed.get(item.name) != item.size:
+            return False, None
+        if item.mtime_ns is not None and entry.get("mtime_ns") == item.mtime_ns:
+            return True, None
+        if not entry.get("sha256"):
+            return False, None
+        sha = _local_sha256(item)
+        return sha == entry["sha256"], sha
+
+    def _data(self, item: _Item) -> bytes | Path | IO[bytes]:
+        if item.content is not None:
+            return item.content
+        if item.path is not None:
+            return item.path
+        assert item.stream is not None
+        if item.size is not None:
+            item.stream.seek(item.start)
+        return item.stream
+
+    def _failed(self, item: _Item, error: Exception) -> _Sent:
+        reason = _reason(error)
+        self.progress.emit("failed", item, done=True, reason=reason)
+        return _Sent(
+            item.index, FileOutcome(item.name, item.known_size, item.label, "failed", reason)
+        )
+
+    def send(self, item: _Item) -> _Sent | None:
+        """Upload one file (or skip it): never raises for a failure of this file alone."""
+        if self.stop.is_set():
+            return None
+        sha: str | None = None
+        try:
+            if self.journaled:
+                skip, sha = self._already_there(item)
+                if skip:
+                    outcome = FileOutcome(item.name, item.known_size, item.label, "skipped")
+                    self.progress.emit("skipped", item, done=True)
+                    return _Sent(item.index, outcome)
+            needs_sha = self.verify == "sha256" or (
+                self.journal is not None and item.mtime_ns is None
+            )
+            if sha is None and needs_sha:
+                sha = _local_sha256(item)
+        except Exception as e:
+            return self._failed(item, e)
+        self.progress.emit("started", item)
+        try:
+            sent = self.provider.upload_file(
+                self.batch_id, item.name, self._data(item), size=item.size
+            )
+        except Exception as e:
+            return self._failed(item, e)
+        size = item.size if item.size is not None else sent.size
+        if self.journal is not None:
+            self.journal.uploaded(item, size, sha)
+        self.progress.emit("uploaded", item, done=True)
+        outcome = FileOutcome(item.name, size, item.label, "uploaded")
+        return _Sent(item.index, outcome, sha, sent.size)
+
+    def read_back(self, pair: tuple[_Item, str | None]) -> tuple[_Item, str | None]:
+        """(item, why it is wrong or None): compare the batch copy's sha256 with ours."""
+        item, expected = pair
+        if self.stop.is_set() or expected is None:
+            return item, None
+        sink = _HashSink()
+        try:
+            self.provider.download_file(self.batch_id, item.name, cast(IO[bytes], sink))
+        except Exception as e:
+            return item, f"sha256 check could not read the file back: {_reason(e)}"
+        actual = sink.hash.hexdigest()
+        if actual != expected:
+            return item, (
+                f"sha256 mismatch: the batch copy ({sink.size} bytes) hashes to {actual[:12]}…, "
+                f"the local file to {expected[:12]}…"
+            )
+        return item, None
+
+
+def _batch_sizes(provider: BatchProvider, batch_id: str) -> dict[str, int]:
+    return {f.name: f.size for f in provider.list_files(batch_id)}
+
+
+def _check_verify(verify: object) -> str:
+    if verify is None or verify == "none":
+        return "none"
+    if verify in ("size", "sha256"):
+        return verify
+    raise InvalidInput(f"verify must be 'size', 'sha256' or None, got {verify!r}")
+
+
+def _journal_path(resume: object, provider_name: str, batch_id: str) -> Path | None:
+    if resume is None or resume is False:
+        return None
+    if resume is True:
+        return default_journal_path(provider_name, batch_id)
+    if isinstance(resume, str | os.PathLike):
+        return Path(resume)
+    raise InvalidInput(f"resume must be True, False, None or a journal file path, got {resume!r}")
+
+
+def upload(
+    provider: BatchProvider,
+    batch: BatchRef,
+    sources: Source | Iterable[Source],
+    *,
+    concurrency: int = 8,
+    on_progress: ProgressCallback | None = None,
+    resume: bool | str | os.PathLike[str] | None = None,
+    verify: VerifyMode = "size",
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    strict: bool = False,
+) -> UploadReport:
+    """Upload many files to `batch` concurrently, verify them, and report on each.
+
+    `sources`: a file path, a directory (walked recursively, hidden entries skipped,
+    filtered by `include` / `exclude` globs on the path relative to it), a
+    ``(name, binary stream or bytes)`` pair, or an iterable of these. Every file goes into
+    the batch under its base name; invalid names and two files with one name are refused
+    with `InvalidInput` before anything is sent.
+
+    `concurrency` files are sent at once, each streamed by the provider's `upload_file`;
+    at most ``2 * concurrency`` are queued, so memory does not grow with the file count.
+    `on_progress` gets an `UploadProgress` per step. `verify` checks the batch listing
+    for every file with its size ("size"), also reads each file back and compares sha256
+    ("sha256"), or does nothing (None). `resume` names a journal file (True: the default,
+    see `default_journal_path`): files it records, unchanged locally and present in the
+    batch with their size, are skipped. A file that fails is reported and the rest go on;
+    `strict=True` then raises `UploadIncomplete`. KeyboardInterrupt stops after the files
+    in flight, with the journal up to date.
+    """
+    provider.require(Capability.UPLOAD_FILES, "upload")
+    batch_id = provider.batch_id(batch)
+    concurrency = positive_int("concurrency", concurrency)
+    mode = _check_verify(verify)
+    journal_path = _journal_path(resume, provider.name, batch_id)
+    if mode == "sha256":
+        provider.require(Capability.DOWNLOAD_FILES, "upload(verify='sha256')")
+    if journal_path is not None:
+        provider.require(Capability.LIST_FILES, "upload(resume=...)")
+    items = _plan(sources, _patterns("include", include), _patterns("exclude", exclude))
+
+    journal: _Journal | None = None
+    journaled: Mapping[str, Mapping[str, Any]] = {}
+    listed: Mapping[str, int] = {}
+    if journal_path is not None:
+        journal = _Journal(journal_path, provider.name, batch_id)
+        journaled = journal.read()
+        if journaled:
+            listed = _batch_sizes(provider, batch_id)
+        journal.open()
+
+    progress = _Progress(on_progress, len(items), sum(i.known_size for i in items))
+    run = _Run(
+        provider,
+        batch_id,
+        verify=mode,
+        progress=progress,
+        journal=journal,
+        journaled=journaled,
+        listed=listed,
+    )
+    results: list[_Sent | None] = [None] * len(items)
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, min(concurrency, len(items))), thread_name_prefix="batchkit-upload"
+    )
+    try:
+        for sent in _bounded(pool, run.send, items, 2 * concurrency):
+            if sent is not None:
+                results[sent.index] = sent
+        if mode != "none":
+            _verify(run, pool, items, results, concurrency)
+    except BaseException:
+        run.stop.set()
+        raise
+    finally:
+        # cancel what has not started; let files in flight finish and reach the journal
+        pool.shutdown(wait=True, cancel_futures=True)
+        if journal is not None:
+            journal.close()
+
+    report = UploadReport(
+        batch_id=batch_id, files=tuple(r.outcome for r in results if r is not None)
+    )
+    if strict and report.failed:
+        raise UploadIncomplete(_incomplete_message(report), report=report)
+    return report
+
+
+def _verify(
+    run: _Run,
+    pool: ThreadPoolExecutor,
+    items: list[_Item],
+    results: list[_Sent | None],
+    concurrency: int,
+) -> None:
+    """Mark uploaded files failed unless the batch holds them with the right size (and hash)."""
+    uploaded = [
+        (items[r.index], r) for r in results if r is not None and r.outcome.status == "uploaded"
+    ]
+    if not uploaded:
+        return
+    #: index -> (reason, whether the batch copy is known to be wrong)
+    rejected: dict[int, tuple[str, bool]] = {}
+    if run.provider.supports(Capability.LIST_FILES):
+        try:
+            sizes: Mapping[str, int] | None = _batch_sizes(run.provider, run.batch_id)
+        except BatchkitError as e:
+            sizes = None
+            for item, _ in uploaded:
+                rejected[item.index] = (f"not verified: listing the batch failed: {e}", False)
+    else:  # trust what upload_file reported
+        sizes = {item.name: r.remote_size for item, r in uploaded if r.remote_size is not None}
+    if sizes is not None:
+        for item, r in uploaded:
+            remote = sizes.get(item.name)
+            if remote is None:
+                rejected[item.index] = ("missing from the batch listing after upload", True)
+            elif remote != r.outcome.size:
+                rejected[item.index] = (
+                    f"size mismatch: the batch lists {remote} bytes, "
+                    f"the local file has {r.outcome.size}",
+                    True,
+                )
+    if run.verify == "sha256":
+        todo = [(item, r.sha256) for item, r in uploaded if item.index not in rejected]
+        for item, why in _bounded(pool, run.read_back, todo, 2 * concurrency):
+            if why is not None:
+                rejected[item.index] = (why, why.startswith("sha256 mismatch"))
+    for index, (reason, wrong) in sorted(rejected.items()):
+        item = items[index]
+        old = results[index]
+        assert old is not None
+        results[index] = attrs.evolve(
+            old, outcome=attrs.evolve(old.outcome, status="failed", reason=reason)
+        )
+        if wrong and run.journal is not None:
+            run.journal.rejected(item.name, reason)
+        run.progress.emit("failed", item, reason=reason)
+
+
+def _incomplete_message(report: UploadReport) -> str:
+    failed = report.failed
+    shown = "; ".join(f"{f.name}: {f.reason}" for f in failed[:10])
+    more = f"; and {len(failed) - 10} more" if len(failed) > 10 else ""
+    return (
+        f"{len(failed)} of {len(report.files)} file(s) did not make it to batch "
+        f"{report.batch_id}: {shown}{more}. See the exception's report; rerun with resume= "
+        "to send only what is missing"
+    )
+
+
+__all__ = [
+    "ProgressCallback",
+    "ProgressKind",
+    "Source",
+    "UploadProgress",
+    "VerifyMode",
+    "default_journal_path",
+    "upload",
+]

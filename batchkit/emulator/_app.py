@@ -1,0 +1,262 @@
+"""The root ASGI app: dispatch on the raw path, log, delay and break requests on demand."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from batchkit.emulator._faults import Decider, Fault
+from batchkit.emulator._log import RequestLog, RequestRecord
+
+logger = logging.getLogger("batchkit.emulator")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+#: Key a vendor app sets in the scope once it has authenticated the caller.
+TENANT_KEY = "batchkit.tenant"
+
+_AIHUB_PREFIXES = ("/api/", "/_emulator/aihub/")
+_SCALE_PREFIXES = ("/v1/", "/_emulator/scale/")
+_CONTROL_PREFIX = "/_emulator/"
+
+
+class ConnectionAborted(Exception):
+    """Raised by the root app to ask its host to close the connection unanswered.
+
+    The hosts (the loopback server, the in-process transports) turn it into a closed socket or
+    the ``httpx.TransportError`` a closed socket would cause.
+    """
+
+
+def vendor_for(path: str) -> str | None:
+    """The vendor whose API serves this raw path: ``"aihub"``, ``"scale"`` or None."""
+    if path.startswith(_AIHUB_PREFIXES):
+        return "aihub"
+    if path.startswith(_SCALE_PREFIXES):
+        return "scale"
+    return None
+
+
+def error_body(vendor: str | None, message: str) -> bytes:
+    """A vendor-shaped JSON error body: ``{"error": …}`` for Scale, ``{"message": …}`` else."""
+    key = "error" if vendor == "scale" else "message"
+    return json.dumps({key: message}, separators=(",", ":")).encode()
+
+
+async def send_json(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send a complete JSON response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def drain(receive: Receive) -> None:
+    """Read and discard the request body, as a server would before answering early."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+class _Recorder:
+    """Collects what one request did and appends its record exactly once."""
+
+    def __init__(
+        self, log: RequestLog, scope: Scope, path: str, vendor: str | None, delay: float
+    ) -> None:
+        self._log = log
+        self._scope = scope
+        self._path = path
+        self._vendor = vendor
+        self._delay = delay
+        self.status = 0
+        self.fault: str | None = None
+        self._done = False
+
+    def commit(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        tenant = self._scope.get(TENANT_KEY)
+        self._log.append(
+            RequestRecord(
+                method=self._scope["method"],
+                path=self._path,
+                query=bytes(self._scope.get("query_string", b"")).decode("latin-1"),
+                status=self.status,
+                tenant=tenant if isinstance(tenant, str) else None,
+                fault=self.fault,
+                latency=self._delay,
+                vendor=self._vendor,
+            )
+        )
+
+
+class EmulatorApp:
+    """The emulator's root ASGI app.
+
+    Routes on ``scope["raw_path"]`` (vendors put ``%2F`` inside one segment): ``/api/`` to AI
+    Hub, ``/v1/`` and ``/_emulator/scale/`` to Scale, anything else is a 404. Every request is
+    logged; requests to the vendor APIs (not the ``/_emulator/`` control endpoints) get the
+    configured latency and faults.
+    """
+
+    def __init__(
+        self,
+        *,
+        aihub: Callable[[], ASGIApp],
+        scale: ASGIApp,
+        log: RequestLog,
+        decider: Decider,
+        sleep: Sleep,
+    ) -> None:
+        self._aihub = aihub
+        self._scale = scale
+        self._log = log
+        self._decider = decider
+        self._sleep = sleep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        raw = scope.get("raw_path") or scope["path"].encode()
+        raw_path = bytes(raw).split(b"?", 1)[0]
+        scope = dict(scope, raw_path=raw_path)
+        path = raw_path.decode("latin-1")
+        vendor = vendor_for(path)
+        if vendor is None or path.startswith(_CONTROL_PREFIX):
+            fault, delay = None, 0.0
+        else:
+            decision = self._decider.decide(scope["method"], path)
+            fault, delay = decision.fault, decision.delay
+        recorder = _Recorder(self._log, scope, path, vendor, delay)
+        try:
+            if delay > 0:
+                await self._sleep(delay)
+            if vendor is None:
+                recorder.status = 404
+                recorder.commit()
+                await drain(receive)
+                await send_json(send, 404, error_body(None, "no such endpoint"))
+            elif fault is not None:
+                await self._inject(fault, vendor, scope, receive, send, recorder)
+            else:
+                await self._call_vendor(vendor, scope, receive, send, recorder)
+        finally:
+            recorder.commit()
+
+    async def _inject(
+        self,
+        fault: Fault,
+        vendor: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        recorder: _Recorder,
+    ) -> None:
+        recorder.fault = fault.name
+        if fault.kind == "lost_response":
+
+            async def swallow(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    recorder.status = int(message["status"])
+
+            await self._call_vendor(vendor, scope, receive, swallow, recorder, lost=True)
+            recorder.commit()
+            raise ConnectionAborted
+        await drain(receive)
+        if fault.kind == "drop":
+            body = error_body(vendor, "batchkit emulator: connection dropped mid-response")
+            recorder.status = 200
+            recorder.commit()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body[: len(body) // 2],
+                        "more_body": True})
+            raise ConnectionAborted
+        status = fault.status_code or 500
+        headers: list[tuple[bytes, bytes]] = []
+        if fault.retry_after is not None:
+            headers.append((b"retry-after", str(fault.retry_after).encode()))
+        recorder.status = status
+        recorder.commit()
+        message = f"batchkit emulator: injected fault {fault.name}"
+        await send_json(send, status, error_body(vendor, message), headers)
+
+    async def _call_vendor(
+        self,
+        vendor: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        recorder: _Recorder,
+        *,
+        lost: bool = False,
+    ) -> None:
+        started = False
+
+        async def recording_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                recorder.status = int(message["status"])
+            elif (
+                message["type"] == "http.response.body"
+                and not message.get("more_body", False)
+                and not lost
+            ):
+                recorder.commit()
+            await send(message)
+
+        try:
+            app = self._aihub() if vendor == "aihub" else self._scale
+            await app(scope, receive, recording_send)
+        except ConnectionAborted:
+            raise
+        except Exception as exc:
+            logger.exception("batchkit emulator: %s app failed on %s %s", vendor,
+                             scope["method"], scope["raw_path"])
+            if started:
+                raise ConnectionAborted from exc
+            recorder.status = 500
+            if lost:
+                return
+            recorder.commit()
+            message = f"batchkit emulator internal error: {type(exc).__name__}: {exc}"
+            await send_json(send, 500, error_body(vendor, message))
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message: dict[str, Any] = dict(await receive())
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

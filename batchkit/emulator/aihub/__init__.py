@@ -1,0 +1,15 @@
+"""Emulated Instabase AI Hub: the Batches API and the deprecated Filesystem API, offline.
+
+Laid out like a moto service: :mod:`.backend` holds the state (per instance, never global),
+:mod:`.responses` the HTTP handlers, :mod:`.urls` the routing, :mod:`.errors` the refusals and
+:mod:`.storage` the blobs on disk and the shared folder tree. Written from the vendor docs
+and the wire notes only; it imports nothing from batchkit's client side.
+
+    backend = AIHubBackend(storage_dir=tmp, clock=time.time, job_polls=2)
+    app = AIHubApp(backend, accept=lambda token: True)   # ASGI, serves /api/...
+"""
+
+from batchkit.emulator.aihub.app import AIHubApp
+from batchkit.emulator.aihub.backend import DEFAULT_PART_SIZE, AIHubBackend, username_for
+
+__all__ = ["DEFAULT_PART_SIZE", "AIHubApp", "AIHubBackend", "username_for"]

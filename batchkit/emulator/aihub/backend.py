@@ -1,0 +1,738 @@
+"""State of one emulated AI Hub: batches, their files, deletion jobs and multipart sessions.
+
+Everything lives on an :class:`AIHubBackend` instance (never in module globals), so two
+emulators never share state. Each bearer token is a tenant: every lookup takes the tenant and
+answers 404 for anything another tenant owns, exactly as for something that does not exist.
+The methods here speak Python values, not HTTP; :mod:`.responses` does the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import hashlib
+import hmac
+import json
+import math
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from batchkit.emulator.aihub.errors import BadRequest, Conflict, PreconditionFailed, not_found
+from batchkit.emulator.aihub.storage import BlobStore, FileNode, FileTree, FolderNode, Node
+
+MIB = 1024 * 1024
+#: Part size announced by a multipart session unless the backend is built with another.
+DEFAULT_PART_SIZE = 10 * MIB
+#: Workspace of a batch created without one (the docs' examples use ``my-repo``).
+DEFAULT_WORKSPACE = "my-repo"
+#: The drive every emulated batch is stored on.
+MOUNT_POINT = "Instabase Drive"
+#: Longest batch name, file name, workspace name or path segment accepted.
+MAX_NAME_LENGTH = 255
+
+PENDING = "PENDING"
+RUNNING = "RUNNING"
+COMPLETE = "COMPLETE"
+
+
+def username_for(tenant: str) -> str:
+    """The stable user name (and ``repo_owner``) of a tenant: derived from, never equal to, it."""
+    return "user-" + hashlib.sha256(tenant.encode()).hexdigest()[:12]
+
+
+def check_segment(value: str, what: str) -> str:
+    """Validate one path segment (a workspace, a file or folder name); return it unchanged."""
+    if not value:
+        raise BadRequest(f"{what} must not be empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise BadRequest(
+            f"{what} is {len(value)} characters long; the maximum is {MAX_NAME_LENGTH}"
+        )
+    if "/" in value:
+        raise BadRequest(f"{what} {value!r} contains '/': names are flat, use another name")
+    if "\x00" in value:
+        raise BadRequest(f"{what} {value!r} contains a NUL character")
+    if value in (".", ".."):
+        raise BadRequest(f"{what} {value!r} is not a valid name")
+    return value
+
+
+def check_batch_file_name(name: str) -> str:
+    """Validate a batch file name: a flat segment with a non-empty stem and extension."""
+    check_segment(name, "file name")
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and extension):
+        raise BadRequest(
+            f"file name {name!r} has no file extension: batch file names must include one, "
+            "e.g. 'invoice.pdf'"
+        )
+    return name
+
+
+@dataclass(eq=False)
+class Batch:
+    """One batch; its files are the files directly inside its folder of the shared tree."""
+
+    id: int
+    tenant: str
+    name: str
+    workspace: str
+    owner: str
+    created_at_ms: int
+    updated_at_ms: int
+    path_suffix: str
+    mount_point: str = MOUNT_POINT
+    deletion: Job | None = None
+
+    @property
+    def folder(self) -> tuple[str, ...]:
+        """Path segments of the batch's folder in the tree."""
+        return (self.owner, self.workspace, "fs", self.mount_point, *self.path_suffix.split("/"))
+
+    def full_path(self, name: str) -> str:
+        """The Filesystem API path of the batch file ``name`` (as in list-files ``full_path``)."""
+        return "/" + "/".join((*self.folder, name))
+
+    def to_json(self) -> dict[str, Any]:
+        """The batch object exactly as get/list return it."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "workspace": self.workspace,
+            "mount_point": self.mount_point,
+            "repo_owner": self.owner,
+            "batch_owner": self.owner,
+            "created_at_ms": self.created_at_ms,
+            "updated_at_ms": self.updated_at_ms,
+            "path_suffix": self.path_suffix,
+        }
+
+
+@dataclass(eq=False)
+class Job:
+    """An asynchronous deletion; it completes (and takes effect) after ``job_polls`` polls."""
+
+    id: str
+    tenant: str
+    description: str
+    action: Callable[[], str] | None
+    state: str = PENDING
+    message: str = ""
+    polls: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The poll response body."""
+        return {"state": self.state, "message": self.message}
+
+
+@dataclass(frozen=True)
+class FilePage:
+    """One page of a batch's file listing."""
+
+    nodes: list[dict[str, Any]]
+    next_page_token: str | None
+    has_more: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The list-files response body."""
+        return {
+            "nodes": self.nodes,
+            "next_page_token": self.next_page_token,
+            "has_more": self.has_more,
+        }
+
+
+@dataclass(eq=False)
+class Part:
+    """An uploaded part of a multipart session, spooled on disk."""
+
+    num: int
+    part_id: str
+    blob: Path
+    size: int
+
+
+@dataclass(eq=False)
+class Session:
+    """A multipart upload session writing ``filename`` of ``file_size`` bytes into a batch."""
+
+    id: str
+    tenant: str
+    batch_id: int
+    filename: str
+    file_size: int
+    part_size: int
+    parts: dict[int, Part] = field(default_factory=dict)
+    highest_started: int = 0
+    committing: bool = False
+
+    @property
+    def expected_parts(self) -> int:
+        """How many parts the file takes (at least one, so an empty file may send one part)."""
+        return max(1, math.ceil(self.file_size / self.part_size))
+
+
+class AIHubBackend:
+    """The state of one emulated AI Hub, shared by the Batches and the Filesystem API.
+
+    ``clock`` gives Unix seconds (timestamps only; nothing waits on it). ``storage_dir`` is a
+    directory this backend may fill with blob files (the caller creates and removes it).
+    ``job_polls`` is how many polls a deletion job answers ``PENDING``/``RUNNING`` before it
+    completes and takes effect; 0 completes it at once. ``part_size`` is what multipart sessions
+    announce. ``strict_part_order`` makes part *n* a 400 unless parts ``1..n-1`` were started
+    first (re-sending an already started part is always allowed).
+    """
+
+    def __init__(
+        self,
+        *,
+        storage_dir: Path,
+        clock: Callable[[], float] = time.time,
+        job_polls: int = 2,
+        part_size: int = DEFAULT_PART_SIZE,
+        default_page_size: int = 100,
+        max_page_size: int = 1000,
+        strict_part_order: bool = True,
+    ) -> None:
+        if job_polls < 0:
+            raise ValueError(f"job_polls must be >= 0, got {job_polls}")
+        if part_size < 1:
+            raise ValueError(f"part_size must be >= 1, got {part_size}")
+        if not 1 <= default_page_size <= max_page_size:
+            raise ValueError("need 1 <= default_page_size <= max_page_size")
+        self.clock = clock
+        self.job_polls = job_polls
+        self.part_size = part_size
+        self.default_page_size = default_page_size
+        self.max_page_size = max_page_size
+        self.strict_part_order = strict_part_order
+        self.blobs = BlobStore(Path(storage_dir) / "aihub-blobs")
+        self.tree = FileTree(self.blobs, now=clock())
+        self._lock = threading.RLock()
+        self._batches: dict[int, Batch] = {}
+        self._jobs: dict[str, Job] = {}
+        self._sessions: dict[str, Session] = {}
+        self._next_batch_id = 1
+        self._next_part_id = 1
+        self._token_key = secrets.token_bytes(32)
+
+    # ---- tenants -------------------------------------------------------------------------
+
+    def username(self, tenant: str) -> str:
+        """The user name, ``repo_owner`` and Filesystem API namespace of ``tenant``."""
+        return username_for(tenant)
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # ---- batches -------------------------------------------------------------------------
+
+    def create_batch(self, tenant: str, *, name: str, workspace: str | None = None) -> Batch:
+        """Create an empty batch (and its folder) owned by ``tenant``."""
+        if not name:
+            raise BadRequest("'name' must not be empty")
+        if len(name) > MAX_NAME_LENGTH:
+            raise BadRequest(
+                f"'name' is {len(name)} characters long; the maximum is {MAX_NAME_LENGTH}"
+            )
+        workspace = DEFAULT_WORKSPACE if workspace is None else workspace
+        check_segment(workspace, "workspace")
+        with self._lock:
+            now_ms = self._now_ms()
+            batch = Batch(
+                id=self._next_batch_id,
+                tenant=tenant,
+                name=name,
+                workspace=workspace,
+                owner=self.username(tenant),
+                created_at_ms=now_ms,
+                updated_at_ms=now_ms,
+                path_suffix=f"file-batches/{uuid.uuid4()}",
+            )
+            self._next_batch_id += 1
+            self.tree.ensure_folder(batch.folder, now=self.clock())
+            self._batches[batch.id] = batch
+            return batch
+
+    def get_batch(self, tenant: str, batch_id: int) -> Batch:
+        """The tenant's batch ``batch_id``; 404 when unknown or another tenant's."""
+        with self._lock:
+            batch = self._batches.get(batch_id)
+            if batch is None or batch.tenant != tenant:
+                raise not_found(f"batch {batch_id}")
+            return batch
+
+    def _writable_batch(self, tenant: str, batch_id: int) -> Batch:
+        batch = self.get_batch(tenant, batch_id)
+        if batch.deletion is not None:
+            raise Conflict(f"batch {batch_id} is being deleted: no files can be added to it")
+        return batch
+
+    def list_batches(
+        self,
+        tenant: str,
+        *,
+        workspace: str | None = None,
+        username: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Batch]:
+        """The tenant's batches by ascending id, filtered, then sliced by offset and limit."""
+        with self._lock:
+            found = [
+                b
+                for b in sorted(self._batches.values(), key=lambda b: b.id)
+                if b.tenant == tenant
+                and (workspace is None or b.workspace == workspace)
+                and (username is None or b.owner == username)
+            ]
+        end = None if limit is None else offset + limit
+        return found[offset:end]
+
+    def delete_batch(self, tenant: str, batch_id: int) -> Job:
+        """Start deleting a batch and its files; deleting it again returns the same job."""
+        with self._lock:
+            batch = self.get_batch(tenant, batch_id)
+            if batch.deletion is None:
+
+                def action() -> str:
+                    self._drop_batch(batch)
+                    return f"batch {batch_id} and its files were deleted"
+
+                batch.deletion = self._new_job(tenant, f"delete batch {batch_id}", action)
+            return batch.deletion
+
+    def _drop_batch(self, batch: Batch) -> None:
+        self._batches.pop(batch.id, None)
+        node = self.tree.lookup(batch.folder)
+        if node is not None:
+            self.tree.remove(batch.folder, node, now=self.clock())
+        for session in [s for s in self._sessions.values() if s.batch_id == batch.id]:
+            self._drop_session(session)
+
+    def _touch_batch(self, folder: Sequence[str]) -> None:
+        folder = tuple(folder)
+        for batch in self._batches.values():
+            if batch.folder == folder:
+                batch.updated_at_ms = self._now_ms()
+
+    # ---- batch files ---------------------------------------------------------------------
+
+    def check_can_upload(self, tenant: str, batch_id: int, name: str) -> Batch:
+        """Everything an upload is checked for before its body is read (404/409/400)."""
+        batch = self._writable_batch(tenant, batch_id)
+        check_batch_file_name(name)
+        return batch
+
+    def put_batch_file(self, tenant: str, batch_id: int, name: str, blob: Path, size: int) -> None:
+        """Create or replace the file ``name`` of a batch with ``blob`` (ownership passes)."""
+        with self._lock:
+            try:
+                batch = self.check_can_upload(tenant, batch_id, name)
+            except Exception:
+                self.blobs.discard(blob)
+                raise
+            self.tree.put_file((*batch.folder, name), blob, size, now=self.clock())
+            batch.updated_at_ms = self._now_ms()
+
+    def delete_batch_file(self, tenant: str, batch_id: int, name: str) -> Job:
+        """Start deleting one file of a batch; 404 when the batch or the file is unknown."""
+        with self._lock:
+            batch = self.get_batch(tenant, batch_id)
+            path = (*batch.folder, name)
+            node = self.tree.lookup(path)
+            if not isinstance(node, FileNode):
+                raise not_found(f"file {name!r} in batch {batch_id}")
+
+            def action() -> str:
+                if self.tree.remove(path, node, now=self.clock()):
+                    batch.updated_at_ms = self._now_ms()
+                    return f"file {name!r} was deleted from batch {batch_id}"
+                return f"file {name!r} of batch {batch_id} was already deleted or replaced"
+
+            return self._new_job(tenant, f"delete file {name!r} of batch {batch_id}", action)
+
+    def list_batch_files(
+        self, tenant: str, batch_id: int, *, page_size: int | None = None, start_token: str = ""
+    ) -> FilePage:
+        """One page of the batch's files, ordered by name (Python string order).
+
+        ``start_token`` is an opaque, signed token naming the last file of the previous page,
+        so it stays valid when files are added or removed between pages.
+        """
+        if page_size is None:
+            page_size = self.default_page_size
+        if not 1 <= page_size <= self.max_page_size:
+            raise BadRequest(
+                f"page_size must be between 1 and {self.max_page_size}, got {page_size}"
+            )
+        with self._lock:
+            batch = self.get_batch(tenant, batch_id)
+            after = self._decode_page_token(start_token, batch_id) if start_token else None
+            folder = self.tree.lookup(batch.folder)
+            files: dict[str, FileNode] = {}
+            if isinstance(folder, FolderNode):
+                files = {n: c for n, c in folder.children.items() if isinstance(c, FileNode)}
+            names = sorted(files)
+            start = 0 if after is None else bisect.bisect_right(names, after)
+            page = names[start : start + page_size]
+            has_more = start + page_size < len(names)
+            nodes = [self._file_json(batch, name, files[name]) for name in page]
+        token = self._encode_page_token(batch_id, page[-1]) if has_more else None
+        return FilePage(nodes=nodes, next_page_token=token, has_more=has_more)
+
+    @staticmethod
+    def _file_json(batch: Batch, name: str, node: FileNode) -> dict[str, Any]:
+        return {
+            "full_path": batch.full_path(name),
+            "name": name,
+            "metadata": {
+                "node_type": "file",
+                "size": node.size,
+                "modified_timestamp": int(node.modified),
+            },
+            "perms": {"can_read": True, "can_write": True, "can_delete": True},
+        }
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._token_key, payload, hashlib.sha256).digest()[:16]
+
+    def _encode_page_token(self, batch_id: int, last_name: str) -> str:
+        payload = json.dumps({"batch": batch_id, "after": last_name}).encode()
+        return ".".join(
+            base64.urlsafe_b64encode(p).decode().rstrip("=") for p in (payload, self._sign(payload))
+        )
+
+    def _decode_page_token(self, token: str, batch_id: int) -> str:
+        invalid = BadRequest(
+            f"start_token {token!r} is not a token this listing returned: pass the "
+            "next_page_token of the previous page unchanged"
+        )
+        try:
+            payload_b64, _, sig_b64 = token.partition(".")
+            payload = _b64decode(payload_b64)
+            if not hmac.compare_digest(_b64decode(sig_b64), self._sign(payload)):
+                raise invalid
+            data = json.loads(payload)
+        except (ValueError, binascii.Error):
+            raise invalid from None
+        if (
+            not isinstance(data, dict)
+            or data.get("batch") != batch_id
+            or not isinstance(data.get("after"), str)
+        ):
+            raise invalid
+        after: str = data["after"]
+        return after
+
+    # ---- jobs ----------------------------------------------------------------------------
+
+    def _new_job(self, tenant: str, description: str, action: Callable[[], str]) -> Job:
+        job = Job(
+            id=str(uuid.uuid4()),
+            tenant=tenant,
+            description=description,
+            action=action,
+            message=f"queued: {description}",
+        )
+        self._jobs[job.id] = job
+        if self.job_polls == 0:
+            self._complete(job)
+        return job
+
+    def _complete(self, job: Job) -> None:
+        action, job.action = job.action, None
+        job.state = COMPLETE
+        job.message = action() if action is not None else f"done: {job.description}"
+
+    def poll_job(self, tenant: str, job_id: str) -> Job:
+        """Poll a job, advancing it: ``PENDING`` on the first poll, then ``RUNNING``, then
+        ``COMPLETE`` (the deletion takes effect) on poll ``job_polls + 1``."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.tenant != tenant:
+                raise not_found(f"job {job_id!r}")
+            if job.state == COMPLETE:
+                return job
+            job.polls += 1
+            if job.polls > self.job_polls:
+                self._complete(job)
+            elif job.polls == 1:
+                job.state, job.message = PENDING, f"queued: {job.description}"
+            else:
+                job.state, job.message = RUNNING, f"running: {job.description}"
+            return job
+
+    def finish_jobs(self, tenant: str | None = None) -> int:
+        """Complete every pending job (of ``tenant``, or of everyone) now; return how many.
+
+        Same effect as polling each one to the end: handy when a test does not poll.
+        """
+        with self._lock:
+            pending = [
+                job
+                for job in self._jobs.values()
+                if job.state != COMPLETE and (tenant is None or job.tenant == tenant)
+            ]
+            for job in pending:
+                self._complete(job)
+            return len(pending)
+
+    # ---- multipart -----------------------------------------------------------------------
+
+    def start_multipart(
+        self, tenant: str, *, batch_id: int, filename: str, file_size: int
+    ) -> Session:
+        """Open a multipart session that will write ``filename`` into the batch on commit."""
+        if file_size < 0:
+            raise BadRequest(f"file_size must be >= 0, got {file_size}")
+        with self._lock:
+            self._writable_batch(tenant, batch_id)
+            check_batch_file_name(filename)
+            session = Session(
+                id=str(uuid.uuid4()),
+                tenant=tenant,
+                batch_id=batch_id,
+                filename=filename,
+                file_size=file_size,
+                part_size=self.part_size,
+            )
+            self._sessions[session.id] = session
+            return session
+
+    def batch_file_for_path(self, tenant: str, path: str) -> tuple[int, str]:
+        """Resolve the docs' ``{"path": ...}`` form to ``(batch_id, filename)``.
+
+        Accepted: the batch file's full path ``/<repo_owner>/<workspace>/fs/<mount_point>/
+        <path_suffix>/<filename>`` (leading slash optional) or its tail
+        ``<path_suffix>/<filename>``.
+        """
+        folder_text, slash, filename = path.strip("/").rpartition("/")
+        if not slash or not filename:
+            raise BadRequest(f"path {path!r} must be a batch folder path followed by '/<filename>'")
+        with self._lock:
+            for batch in self._batches.values():
+                if batch.tenant == tenant and folder_text in (
+                    "/".join(batch.folder),
+                    batch.path_suffix,
+                ):
+                    return batch.id, filename
+        raise not_found(f"batch folder {folder_text!r}")
+
+    def _session(self, tenant: str, session_id: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None or session.tenant != tenant:
+            raise not_found(f"multipart upload session {session_id!r}")
+        if session.committing:
+            raise Conflict(f"multipart upload session {session_id!r} is being committed")
+        return session
+
+    def start_part(self, tenant: str, session_id: str, part_num: int) -> Session:
+        """Check that part ``part_num`` may be uploaded now, and record that it started."""
+        with self._lock:
+            session = self._session(tenant, session_id)
+            if part_num < 1:
+                raise BadRequest(f"part number must be >= 1, got {part_num}")
+            if part_num > session.expected_parts:
+                raise BadRequest(
+                    f"part {part_num} is beyond the end of the file: {session.file_size} bytes "
+                    f"in parts of {session.part_size} take {session.expected_parts} part(s)"
+                )
+            if self.strict_part_order and part_num > session.highest_started + 1:
+                raise BadRequest(
+                    f"part {part_num} is out of order: part numbers are consecutive from 1 and "
+                    f"the next new part is {session.highest_started + 1}"
+                )
+            session.highest_started = max(session.highest_started, part_num)
+            return session
+
+    def put_part(self, tenant: str, session_id: str, part_num: int, blob: Path, size: int) -> Part:
+        """Store an uploaded part (replacing an earlier upload of the same number)."""
+        with self._lock:
+            try:
+                session = self._session(tenant, session_id)
+                if size > session.part_size:
+                    raise BadRequest(
+                        f"part {part_num} is {size} bytes, larger than the session's "
+                        f"part_size of {session.part_size}"
+                    )
+            except Exception:
+                self.blobs.discard(blob)
+                raise
+            part = Part(num=part_num, part_id=str(self._next_part_id), blob=blob, size=size)
+            self._next_part_id += 1
+            old = session.parts.pop(part_num, None)
+            if old is not None:
+                self.blobs.discard(old.blob)
+            session.parts[part_num] = part
+            return part
+
+    def begin_commit(
+        self, tenant: str, session_id: str, parts: Sequence[tuple[int, str]]
+    ) -> list[Path]:
+        """Validate a commit's part list; return the blobs to concatenate, in order.
+
+        The session is locked against other changes until :meth:`end_commit` or
+        :meth:`cancel_commit`.
+        """
+        with self._lock:
+            session = self._session(tenant, session_id)
+            nums = [num for num, _ in parts]
+            if nums != sorted(nums):
+                raise BadRequest(f"parts are out of order: {nums}; list them by part_num")
+            for expected, num in enumerate(nums, start=1):
+                if num != expected:
+                    raise BadRequest(
+                        f"part {expected} is missing from the commit: parts must be 1..n"
+                    )
+            blobs = []
+            for index, (num, part_id) in enumerate(parts):
+                part = session.parts.get(num)
+                if part is None:
+                    raise BadRequest(f"part {num} was never uploaded to this session")
+                if part.part_id != part_id:
+                    raise BadRequest(
+                        f"part_id {part_id!r} is not the id of part {num} "
+                        f"(the last upload of part {num} returned {part.part_id!r})"
+                    )
+                if index < len(parts) - 1 and part.size != session.part_size:
+                    raise BadRequest(
+                        f"part {num} is {part.size} bytes: every part but the last must be "
+                        f"exactly part_size ({session.part_size}) bytes"
+                    )
+                blobs.append(part.blob)
+            total = sum(session.parts[num].size for num in nums)
+            if total != session.file_size:
+                raise BadRequest(
+                    f"the committed parts hold {total} bytes but the session's file_size is "
+                    f"{session.file_size}: upload the missing parts before committing"
+                )
+            self._writable_batch(tenant, session.batch_id)
+            session.committing = True
+            return blobs
+
+    def end_commit(self, tenant: str, session_id: str, blob: Path) -> None:
+        """Put the concatenated ``blob`` into the batch and close the session."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or session.tenant != tenant:
+                # the batch was deleted while concatenating: the session went with it
+                self.blobs.discard(blob)
+                raise not_found(f"multipart upload session {session_id!r}")
+            session.committing = False
+            # on failure (batch being deleted, a folder in the way) the blob is discarded and
+            # the session stays open, so the client may retry or abort
+            self.put_batch_file(tenant, session.batch_id, session.filename, blob, session.file_size)
+            self._drop_session(session)
+
+    def cancel_commit(self, tenant: str, session_id: str) -> None:
+        """Unlock a session whose commit failed before :meth:`end_commit`."""
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is not None and session.tenant == tenant:
+                session.committing = False
+
+    def abort_multipart(self, tenant: str, session_id: str) -> None:
+        """Abort a session: its parts are deleted and the session id is no longer valid."""
+        with self._lock:
+            self._drop_session(self._session(tenant, session_id))
+
+    def _drop_session(self, session: Session) -> None:
+        self._sessions.pop(session.id, None)
+        for part in session.parts.values():
+            self.blobs.discard(part.blob)
+        session.parts.clear()
+
+    # ---- Filesystem API ------------------------------------------------------------------
+
+    def _fs_path(self, tenant: str, path: Sequence[str]) -> tuple[str, ...]:
+        if not path or path[0] != self.username(tenant):
+            shown = "/" + "/".join(path)
+            raise not_found(f"path {shown!r}")
+        for segment in path:
+            check_segment(segment, "path segment")
+        return tuple(path)
+
+    def fs_stat(self, tenant: str, path: Sequence[str]) -> Node:
+        """The file or folder at ``path`` in the tenant's namespace; 404 when there is none."""
+        with self._lock:
+            checked = self._fs_path(tenant, path)
+            if len(checked) == 1:
+                return self.tree.ensure_folder(checked, now=self.clock())
+            node = self.tree.lookup(checked)
+            if node is None:
+                raise not_found("path '/" + "/".join(checked) + "'")
+            return node
+
+    def fs_open(self, tenant: str, path: Sequence[str]) -> tuple[FileNode, BinaryIO]:
+        """Open the file at ``path`` for reading (the handle survives a concurrent delete)."""
+        with self._lock:
+            node = self.fs_stat(tenant, path)
+            if not isinstance(node, FileNode):
+                raise BadRequest(
+                    "path '/" + "/".join(path) + "' is a folder, not a file: "
+                    "expect-node-type=file only reads files"
+                )
+            return node, node.blob.open("rb")
+
+    def fs_check_put(self, tenant: str, path: Sequence[str], *, if_none_match: bool) -> None:
+        """Everything a Filesystem API write is checked for before its body is read."""
+        with self._lock:
+            checked = self._fs_path(tenant, path)
+            if len(checked) < 2:
+                raise BadRequest("a file path needs at least a name below the namespace")
+            node = self.tree.lookup(checked)
+            if isinstance(node, FolderNode):
+                raise Conflict(
+                    "path '/" + "/".join(checked) + "' is a folder: cannot write a file there"
+                )
+            if if_none_match and node is not None:
+                raise PreconditionFailed(
+                    "a file already exists at '/" + "/".join(checked) + "' (If-None-Match: *)"
+                )
+
+    def fs_put(
+        self, tenant: str, path: Sequence[str], blob: Path, size: int, *, if_none_match: bool
+    ) -> bool:
+        """Write ``blob`` at ``path`` creating parent folders; return whether it is new."""
+        with self._lock:
+            try:
+                self.fs_check_put(tenant, path, if_none_match=if_none_match)
+            except Exception:
+                self.blobs.discard(blob)
+                raise
+            created = self.tree.lookup(path) is None
+            self.tree.put_file(path, blob, size, now=self.clock())
+            self._touch_batch(path[:-1])
+            return created
+
+    def fs_delete(self, tenant: str, path: Sequence[str]) -> Job:
+        """Start deleting the file or folder (with its contents) at ``path``."""
+        with self._lock:
+            checked = self._fs_path(tenant, path)
+            if len(checked) < 2:
+                raise BadRequest("the namespace root itself cannot be deleted")
+            node = self.fs_stat(tenant, checked)
+            shown = "/" + "/".join(checked)
+
+            def action() -> str:
+                if self.tree.remove(checked, node, now=self.clock()):
+                    self._touch_batch(checked[:-1])
+                    return f"{shown!r} was deleted"
+                return f"{shown!r} was already deleted or replaced"
+
+            return self._new_job(tenant, f"delete {shown!r}", action)
+
+
+def _b64decode(text: str) -> bytes:
+    """Decode unpadded URL-safe base64, strictly (raises ``binascii.Error``/``ValueError``)."""
+    if not text:
+        raise ValueError("empty")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

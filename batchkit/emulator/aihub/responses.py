@@ -1,0 +1,490 @@
+"""HTTP handlers of the emulated AI Hub: parse the wire, call the backend, answer the wire.
+
+Each handler takes a :class:`Call` (one authenticated request plus the route's parameters)
+and returns a Starlette response. Request bodies are streamed to disk chunk by chunk and
+downloads are streamed from disk, so neither side of a large transfer is held in memory.
+Every refusal is an :class:`~batchkit.emulator.aihub.errors.AIHubError`, answered by the app
+as ``{"message": ...}`` with its status.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+from urllib.parse import quote, unquote_to_bytes
+
+import anyio.to_thread
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope
+
+from batchkit.emulator.aihub.backend import AIHubBackend
+from batchkit.emulator.aihub.errors import BadRequest, NotFound, RangeNotSatisfiable
+from batchkit.emulator.aihub.storage import CHUNK_SIZE, FileNode
+
+#: Largest JSON request body accepted (the API's JSON bodies are tiny).
+MAX_JSON_BODY = 1024 * 1024
+
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+class ClientDisconnected(Exception):
+    """The client went away while its request body was being read; nothing is answered."""
+
+
+@dataclass
+class Call:
+    """One authenticated request being handled: scope, body stream, tenant, route params."""
+
+    scope: Scope
+    receive: Receive
+    backend: AIHubBackend
+    tenant: str
+    params: dict[str, str] = field(default_factory=dict)
+    tail: list[bytes] = field(default_factory=list)
+    body_done: bool = False
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers (case-insensitive)."""
+        return Headers(scope=self.scope)
+
+    @property
+    def query(self) -> QueryParams:
+        """The decoded query parameters."""
+        return QueryParams(self.scope.get("query_string", b""))
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this server for ``path``, from the request's scheme and Host."""
+        host = self.headers.get("host")
+        if not host:
+            server = self.scope.get("server") or ("127.0.0.1", 80)
+            host = f"{server[0]}:{server[1]}"
+        return f"{self.scope.get('scheme', 'http')}://{host}{path}"
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The request body, chunk by chunk; raises :class:`ClientDisconnected`."""
+        while not self.body_done:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                self.body_done = True
+                raise ClientDisconnected
+            self.body_done = not message.get("more_body", False)
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                yield chunk
+
+    async def drain(self) -> None:
+        """Read and drop whatever of the body is unread (before answering an error early)."""
+        async for _ in self.chunks():
+            pass
+
+    async def json_object(self) -> dict[str, Any]:
+        """The body parsed as a JSON object; 400 when empty, too big, malformed or not an
+        object. The ``Content-Type`` is not checked (the docs' examples send none)."""
+        body = bytearray()
+        async for chunk in self.chunks():
+            body += chunk
+            if len(body) > MAX_JSON_BODY:
+                await self.drain()
+                raise BadRequest(f"JSON body is larger than {MAX_JSON_BODY} bytes")
+        try:
+            value = json.loads(bytes(body))
+        except (ValueError, RecursionError):
+            raise BadRequest("request body is not valid JSON: send a JSON object") from None
+        if not isinstance(value, dict):
+            raise BadRequest(f"request body must be a JSON object, got {type(value).__name__}")
+        return value
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response (``Content-Type: application/json``)."""
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def empty_response(status: int, headers: dict[str, str] | None = None) -> Response:
+    """A response with no body."""
+    return Response(status_code=status, headers=headers)
+
+
+# ---- parameter parsing ---------------------------------------------------------------------
+
+
+def _path_batch_id(text: str) -> int:
+    """A batch id from the URL; anything but a non-negative integer is an unknown batch."""
+    if not _DIGITS.fullmatch(text):
+        raise NotFound(f"batch {text!r} does not exist, or denied access")
+    return int(text)
+
+
+def _query_int(call: Call, name: str, *, minimum: int) -> int | None:
+    value = call.query.get(name)
+    if value is None:
+        return None
+    if not _DIGITS.fullmatch(value.strip()) or int(value) < minimum:
+        raise BadRequest(f"query parameter {name}={value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def _json_int(body: dict[str, Any], key: str, *, allow_str: bool = False) -> int:
+    """A required integer field (``bool`` is not an integer here)."""
+    if key not in body:
+        raise BadRequest(f"{key!r} is required")
+    value = body[key]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if allow_str and isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    raise BadRequest(f"{key!r} must be an integer, got {value!r}")
+
+
+def _json_str(body: dict[str, Any], key: str) -> str:
+    """A required string field."""
+    if key not in body:
+        raise BadRequest(f"{key!r} is required")
+    value = body[key]
+    if not isinstance(value, str):
+        raise BadRequest(f"{key!r} must be a string, got {value!r}")
+    return value
+
+
+# ---- batches -------------------------------------------------------------------------------
+
+
+async def create_batch(call: Call) -> Response:
+    """``POST /v2/batches`` → 200 ``{"id": int}``."""
+    body = await call.json_object()
+    name = _json_str(body, "name")
+    workspace = body.get("workspace")
+    if workspace is not None and not isinstance(workspace, str):
+        raise BadRequest(f"'workspace' must be a string, got {workspace!r}")
+    batch = call.backend.create_batch(call.tenant, name=name, workspace=workspace)
+    return json_response({"id": batch.id})
+
+
+async def list_batches(call: Call) -> Response:
+    """``GET /v2/batches`` (filters ``workspace``, ``username``, ``limit``, ``offset``)."""
+    limit = _query_int(call, "limit", minimum=0)
+    offset = _query_int(call, "offset", minimum=0) or 0
+    batches = call.backend.list_batches(
+        call.tenant,
+        workspace=call.query.get("workspace"),
+        username=call.query.get("username"),
+        limit=limit,
+        offset=offset,
+    )
+    return json_response({"batches": [b.to_json() for b in batches]})
+
+
+async def get_batch(call: Call) -> Response:
+    """``GET /v2/batches/<id>`` → the batch object."""
+    batch = call.backend.get_batch(call.tenant, _path_batch_id(call.params["batch_id"]))
+    return json_response(batch.to_json())
+
+
+async def delete_batch(call: Call) -> Response:
+    """``DELETE /v2/batches/<id>`` → 202 with the job id under both documented keys."""
+    job = call.backend.delete_batch(call.tenant, _path_batch_id(call.params["batch_id"]))
+    return json_response(
+        {"job_id": job.id, "job-id": job.id},
+        status=202,
+        headers={"Location": call.url(f"/api/v2/batches/jobs/{job.id}")},
+    )
+
+
+async def upload_file(call: Call) -> Response:
+    """``PUT /v2/batches/<id>/files/<name>`` → 204; the body is streamed to disk."""
+    batch_id = _path_batch_id(call.params["batch_id"])
+    name = call.params["filename"]
+    call.backend.check_can_upload(call.tenant, batch_id, name)
+    spooled = await call.backend.blobs.spool(call.chunks())
+    call.backend.put_batch_file(call.tenant, batch_id, name, spooled.path, spooled.size)
+    return empty_response(204)
+
+
+async def delete_file(call: Call) -> Response:
+    """``DELETE /v2/batches/<id>/files/<name>`` → 202 with ``Location`` (the job URL)."""
+    job = call.backend.delete_batch_file(
+        call.tenant, _path_batch_id(call.params["batch_id"]), call.params["filename"]
+    )
+    return empty_response(202, {"Location": call.url(f"/api/v2/batches/jobs/{job.id}")})
+
+
+async def list_files(call: Call) -> Response:
+    """``GET /v2/batches/<id>/files?page_size=&start_token=`` → one page of file nodes."""
+    batch_id = _path_batch_id(call.params["batch_id"])
+    page = call.backend.list_batch_files(
+        call.tenant,
+        batch_id,
+        page_size=_query_int(call, "page_size", minimum=1),
+        start_token=call.query.get("start_token") or "",
+    )
+    return json_response(page.to_json())
+
+
+async def poll_job(call: Call) -> Response:
+    """``GET /v2/batches/jobs/<id>`` (and ``/v2/files/delete/jobs/<id>``) → state, message."""
+    return json_response(call.backend.poll_job(call.tenant, call.params["job_id"]).to_json())
+
+
+async def complete_jobs(call: Call) -> Response:
+    """``POST /_emulator/aihub/jobs/complete`` (emulator control, not AI Hub): complete all of
+    the caller's pending jobs now → 200 ``{"completed": n}``."""
+    await call.drain()
+    return json_response({"completed": call.backend.finish_jobs(call.tenant)})
+
+
+# ---- multipart -----------------------------------------------------------------------------
+
+
+async def start_multipart(call: Call) -> Response:
+    """``POST /v2/batches/multipart-upload`` → 201, ``Location`` and session id + part size.
+
+    Body: ``{"batch_id", "filename", "file_size"}`` (the SDK's form) or ``{"path",
+    "file_size"}`` (the docs' example), ``path`` naming the batch file's full path.
+    """
+    body = await call.json_object()
+    if "path" in body and ("batch_id" in body or "filename" in body):
+        raise BadRequest("send either 'path' or 'batch_id' and 'filename', not both")
+    file_size = _json_int(body, "file_size")
+    if "path" in body:
+        batch_id, filename = call.backend.batch_file_for_path(call.tenant, _json_str(body, "path"))
+    else:
+        batch_id = _json_int(body, "batch_id", allow_str=True)
+        filename = _json_str(body, "filename")
+    session = call.backend.start_multipart(
+        call.tenant, batch_id=batch_id, filename=filename, file_size=file_size
+    )
+    return json_response(
+        {"session_id": session.id, "part_size": session.part_size},
+        status=201,
+        headers={"Location": call.url(f"/api/v2/batches/multipart-upload/sessions/{session.id}")},
+    )
+
+
+async def upload_part(call: Call) -> Response:
+    """``PUT .../sessions/<sid>/parts/<n>`` → 201 ``{"part_id": str, "part_num": n}``."""
+    session_id = call.params["session_id"]
+    raw_num = call.params["part_num"]
+    if not _DIGITS.fullmatch(raw_num):
+        raise BadRequest(f"part number {raw_num!r} must be an integer >= 1")
+    part_num = int(raw_num)
+    session = call.backend.start_part(call.tenant, session_id, part_num)
+    spooled = await call.backend.blobs.spool(call.chunks(), limit=session.part_size)
+    if spooled.overflowed:
+        call.backend.blobs.discard(spooled.path)
+        raise BadRequest(
+            f"part {part_num} is larger than the session's part_size of {session.part_size} bytes"
+        )
+    part = call.backend.put_part(call.tenant, session_id, part_num, spooled.path, spooled.size)
+    return json_response({"part_id": part.part_id, "part_num": part.num}, status=201)
+
+
+def _commit_parts(body: dict[str, Any]) -> list[tuple[int, str]]:
+    parts = body.get("parts")
+    if not isinstance(parts, list):
+        raise BadRequest('\'parts\' must be a list of {"part_num", "part_id"} objects')
+    result = []
+    for item in parts:
+        if not isinstance(item, dict):
+            raise BadRequest(f"each entry of 'parts' must be an object, got {item!r}")
+        num = _json_int(item, "part_num", allow_str=True)
+        part_id = item.get("part_id")
+        if isinstance(part_id, int) and not isinstance(part_id, bool):
+            part_id = str(part_id)
+        if not isinstance(part_id, str):
+            raise BadRequest(f"'part_id' of part {num} must be a string or integer")
+        result.append((num, part_id))
+    return result
+
+
+async def finish_multipart(call: Call) -> Response:
+    """``POST .../sessions/<sid>`` ``{"action": "commit", "parts"}`` or ``"abort"`` → 204."""
+    session_id = call.params["session_id"]
+    body = await call.json_object()
+    action = body.get("action")
+    backend = call.backend
+    if action == "abort":
+        backend.abort_multipart(call.tenant, session_id)
+        return empty_response(204)
+    if action != "commit":
+        raise BadRequest(f'\'action\' must be "commit" or "abort", got {action!r}')
+    blobs = backend.begin_commit(call.tenant, session_id, _commit_parts(body))
+    try:
+        blob = await anyio.to_thread.run_sync(backend.blobs.concat, blobs)
+    except BaseException:
+        backend.cancel_commit(call.tenant, session_id)
+        raise
+    backend.end_commit(call.tenant, session_id, blob)
+    return empty_response(204)
+
+
+# ---- Filesystem API ------------------------------------------------------------------------
+
+
+def _fs_path(call: Call) -> list[str]:
+    """Decode the path after ``/api/v2/files/``: literal slashes and ``%2F`` both separate."""
+    segments: list[str] = []
+    for raw in call.tail:
+        try:
+            segments.extend(unquote_to_bytes(raw).decode("utf-8").split("/"))
+        except UnicodeDecodeError:
+            raise BadRequest("the path is not valid percent-encoded UTF-8") from None
+    while segments and not segments[0]:
+        segments.pop(0)
+    while segments and not segments[-1]:
+        segments.pop()
+    if "" in segments:
+        raise BadRequest("the path contains an empty segment ('//')")
+    return segments
+
+
+def _fs_url(call: Call, path: list[str]) -> str:
+    return call.url("/api/v2/files/" + "/".join(quote(s, safe="") for s in path))
+
+
+_RETRY_ITEM = re.compile(r"""\s*["']?([A-Za-z-]+)["']?\s*:\s*([0-9]+)\s*""")
+
+
+def parse_retry_config(value: str) -> tuple[int, int]:
+    """Parse ``IB-Retry-Config`` (``{retries:N,backoff-seconds:S}``, bare or JSON) → (N, S)."""
+    text = value.strip()
+    invalid = BadRequest(
+        f"IB-Retry-Config {value!r} must look like {{retries:2,backoff-seconds:1}} with "
+        "integers greater than 0"
+    )
+    if not (text.startswith("{") and text.endswith("}")):
+        raise invalid
+    found: dict[str, int] = {}
+    for item in text[1:-1].split(","):
+        match = _RETRY_ITEM.fullmatch(item)
+        if match is None:
+            raise invalid
+        found[match[1]] = int(match[2])
+    if set(found) != {"retries", "backoff-seconds"} or min(found.values()) < 1:
+        raise invalid
+    return found["retries"], found["backoff-seconds"]
+
+
+def _check_retry_config(call: Call) -> None:
+    # Accepted and validated, but the emulator never waits: nothing can appear while it would.
+    value = call.headers.get("ib-retry-config")
+    if value is not None:
+        parse_retry_config(value)
+
+
+_RANGE = re.compile(r"bytes=([0-9]+)-([0-9]*)")
+
+
+def parse_range(value: str, size: int) -> tuple[int, int]:
+    """Parse a single-range ``Range`` header against a file of ``size`` bytes → (first, last).
+
+    400 for anything but one ``bytes=a-b`` / ``bytes=a-`` range (suffix ranges have a
+    negative start, which the docs forbid); 416 when ``a`` is at or past the end.
+    """
+    match = _RANGE.fullmatch(value.strip().replace(" ", ""))
+    if match is None:
+        raise BadRequest(
+            f"Range {value!r} is not supported: send one range 'bytes=FIRST-LAST' or "
+            "'bytes=FIRST-' with FIRST >= 0 (no multiple ranges, no suffix ranges)"
+        )
+    first = int(match[1])
+    last = int(match[2]) if match[2] else size - 1
+    if match[2] and last < first:
+        raise BadRequest(f"Range {value!r} ends before it starts")
+    if first >= size:
+        raise RangeNotSatisfiable(
+            f"Range {value!r} starts at or past the end of the {size}-byte file",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+    return first, min(last, size - 1)
+
+
+async def _stream(handle: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
+    try:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(CHUNK_SIZE, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
+async def fs_read(call: Call) -> Response:
+    """``GET /v2/files/<path>?expect-node-type=file`` → 200 or 206 (``Range``), streamed."""
+    node_type = call.query.get("expect-node-type")
+    if node_type != "file":
+        raise BadRequest(
+            f"expect-node-type={node_type!r}: reading requires the query parameter "
+            "expect-node-type=file"
+        )
+    _check_retry_config(call)
+    path = _fs_path(call)
+    node, handle = call.backend.fs_open(call.tenant, path)
+    headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
+    status = 200
+    first, length = 0, node.size
+    range_header = call.headers.get("range")
+    if range_header is not None:
+        try:
+            first, last = parse_range(range_header, node.size)
+        except BaseException:
+            handle.close()
+            raise
+        length = last - first + 1
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{node.size}"
+    headers["Content-Length"] = str(length)
+    return StreamingResponse(_stream(handle, first, length), status_code=status, headers=headers)
+
+
+def _http_date(timestamp: float) -> str:
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+async def fs_head(call: Call) -> Response:
+    """``HEAD /v2/files/<path>`` → file: octet-stream + size + Last-Modified; folder: JSON."""
+    _check_retry_config(call)
+    node = call.backend.fs_stat(call.tenant, _fs_path(call))
+    if isinstance(node, FileNode):
+        return Response(
+            status_code=200,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(node.size),
+                "Last-Modified": _http_date(node.modified),
+            },
+        )
+    response = Response(status_code=200, media_type="application/json")
+    del response.headers["content-length"]
+    return response
+
+
+async def fs_write(call: Call) -> Response:
+    """``PUT /v2/files/<path>`` → 204, or with ``If-None-Match: *`` 201 (new) / 412 (exists)."""
+    if_none_match = call.headers.get("if-none-match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise BadRequest(f"If-None-Match must be '*' when given, got {if_none_match!r}")
+    conditional = if_none_match is not None
+    path = _fs_path(call)
+    call.backend.fs_check_put(call.tenant, path, if_none_match=conditional)
+    spooled = await call.backend.blobs.spool(call.chunks())
+    created = call.backend.fs_put(
+        call.tenant, path, spooled.path, spooled.size, if_none_match=conditional
+    )
+    if conditional and created:
+        return empty_response(201, {"Location": _fs_url(call, path)})
+    return empty_response(204)
+
+
+async def fs_delete(call: Call) -> Response:
+    """``DELETE /v2/files/<path>`` → 202 with ``Location: .../v2/files/delete/jobs/<id>``."""
+    job = call.backend.fs_delete(call.tenant, _fs_path(call))
+    return empty_response(202, {"Location": call.url(f"/api/v2/files/delete/jobs/{job.id}")})

@@ -1,0 +1,281 @@
+"""Scale wire handlers: authenticate, parse and validate the request, call the backend."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from batchkit.emulator._app import TENANT_KEY
+from batchkit.emulator.scale import urls
+from batchkit.emulator.scale.backend import (
+    BATCH_STATUSES,
+    MAX_LIMIT,
+    TASK_OUTCOMES,
+    ScaleBackend,
+    TaskOutcome,
+)
+from batchkit.emulator.scale.errors import BadRequest, ScaleError, Unauthorized
+
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+
+class _Call:
+    """What a handler needs from one request."""
+
+    def __init__(self, api_key: str, body: bytes, query: QueryParams, params: dict[str, str]):
+        self.api_key = api_key
+        self.body = body
+        self.query = query
+        self.name = params.get("name", "")
+
+    def json(self, *, empty: Any = None) -> Any:
+        """The body parsed as JSON (NaN and Infinity refused); ``empty`` if there is none."""
+        if not self.body.strip():
+            if empty is not None:
+                return empty
+            raise BadRequest("the request body must be a JSON object")
+
+        def refuse(constant: str) -> Any:
+            raise ValueError(f"{constant} is not valid JSON")
+
+        try:
+            return json.loads(self.body, parse_constant=refuse)
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+
+    def object(self, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The body as a JSON object."""
+        body = self.json(empty=empty)
+        if not isinstance(body, dict):
+            raise BadRequest(f"the request body must be a JSON object, got {type(body).__name__}")
+        return body
+
+
+def _string(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{key!r} must be a string, got {json.dumps(value)}")
+    return value
+
+
+def _required(body: dict[str, Any], key: str) -> str:
+    value = _string(body, key)
+    if not value:
+        raise BadRequest(f"{key!r} is required: a non-empty string")
+    return value
+
+
+def _boolean(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise BadRequest(f"{key!r} must be a boolean, got {json.dumps(value)}")
+    return value
+
+
+def _integer(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{key!r} must be an integer, got {json.dumps(value)}")
+    return value
+
+
+def _query_bool(query: QueryParams, key: str) -> bool:
+    value = query.get(key)
+    if value is None:
+        return False
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise BadRequest(f"query parameter {key!r} must be true or false, got {value!r}")
+
+
+def _query_int(query: QueryParams, key: str, default: int) -> int:
+    value = query.get(key)
+    if value is None:
+        return default
+    if not value.strip().isdigit():
+        raise BadRequest(f"query parameter {key!r} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _query_time(query: QueryParams, key: str) -> dt.datetime | None:
+    value = query.get(key)
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadRequest(
+            f"query parameter {key!r} must be an ISO 8601 date or date-time, got {value!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def api_key_from(authorization: str | None) -> str:
+    """The API key from an HTTP Basic ``Authorization`` header (the user name); else 401."""
+    if not authorization:
+        raise Unauthorized("Please provide a valid API key as the HTTP Basic user name")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "basic" or not credentials.strip():
+        raise Unauthorized("The Authorization header must be HTTP Basic with the API key as user")
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("The Authorization header's Basic credentials are malformed") from None
+    api_key, _, _password = decoded.partition(":")
+    if not api_key:
+        raise Unauthorized("Please provide a valid API key as the HTTP Basic user name")
+    return api_key
+
+
+class ScaleApp:
+    """The Scale AI v1 batch API (and the emulator's ``/_emulator/scale`` controls), as ASGI.
+
+    ``accept(api_key)`` says whether a key is valid; each accepted key is its own customer.
+    Every answer is JSON; errors are ``{"error": message}`` with Scale's statuses.
+    """
+
+    def __init__(self, backend: ScaleBackend, *, accept: Callable[[str], bool]) -> None:
+        self.backend = backend
+        self._accept = accept
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            body = await request.body()
+            api_key = api_key_from(request.headers.get("authorization"))
+            if not self._accept(api_key):
+                raise Unauthorized("Invalid API key")
+            scope[TENANT_KEY] = api_key
+            handler_name, params = urls.resolve(request.method, scope["raw_path"])
+            handler = cast(Callable[[_Call], dict[str, Any]], getattr(self, "_" + handler_name))
+            payload = handler(_Call(api_key, body, request.query_params, params))
+            response = JSONResponse(payload, status_code=200)
+        except ScaleError as exc:
+            headers = dict(exc.headers)
+            if exc.status == 401:
+                headers.setdefault("WWW-Authenticate", 'Basic realm="Scale API"')
+            response = JSONResponse({"error": exc.message}, exc.status, headers=headers)
+        await response(scope, receive, send)
+
+    # -- Scale v1 -------------------------------------------------------------------------
+
+    def _create_project(self, call: _Call) -> dict[str, Any]:
+        body = call.object()
+        name = _required(body, "name")
+        type_ = _required(body, "type")
+        params = body.get("params")
+        if params is not None and not isinstance(params, dict):
+            raise BadRequest(f"'params' must be an object, got {json.dumps(params)}")
+        extra = {k: v for k, v in body.items() if k not in ("name", "type", "params")}
+        return self.backend.create_project(
+            call.api_key, name=name, type=type_, params=params, **extra
+        )
+
+    def _create_batch(self, call: _Call) -> dict[str, Any]:
+        body = call.object()
+        project = _required(body, "project")
+        name = _required(body, "name")
+        metadata = body.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise BadRequest(f"'metadata' must be an object, got {json.dumps(metadata)}")
+        return self.backend.create_batch(
+            call.api_key,
+            project=project,
+            name=name,
+            callback=_string(body, "callback"),
+            calibration_batch=_boolean(body, "calibration_batch"),
+            self_label_batch=_boolean(body, "self_label_batch"),
+            metadata=metadata,
+        )
+
+    def _list_batches(self, call: _Call) -> dict[str, Any]:
+        query = call.query
+        status = query.get("status")
+        if status is not None and status not in BATCH_STATUSES:
+            raise BadRequest(
+                f"query parameter 'status' must be one of {', '.join(BATCH_STATUSES)},"
+                f" got {status!r}"
+            )
+        limit = _query_int(query, "limit", MAX_LIMIT)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadRequest(f"query parameter 'limit' must be from 1 to {MAX_LIMIT}, got {limit}")
+        return self.backend.list_batches(
+            call.api_key,
+            project=query.get("project"),
+            status=status,
+            start_time=_query_time(query, "start_time"),
+            end_time=_query_time(query, "end_time"),
+            exclude_archived=_query_bool(query, "exclude_archived"),
+            detailed=_query_bool(query, "detailed"),
+            limit=limit,
+            offset=_query_int(query, "offset", 0),
+        )
+
+    def _get_batch(self, call: _Call) -> dict[str, Any]:
+        return self.backend.get_batch(call.api_key, call.name)
+
+    def _finalize_batch(self, call: _Call) -> dict[str, Any]:
+        # The docs list a ``batchName`` body parameter; the name is in the path: body ignored.
+        return self.backend.finalize_batch(call.api_key, call.name)
+
+    def _batch_status(self, call: _Call) -> dict[str, Any]:
+        return self.backend.batch_status(call.api_key, call.name)
+
+    def _set_metadata(self, call: _Call) -> dict[str, Any]:
+        self.backend.get_batch(call.api_key, call.name)  # 404 before 400, as for the others
+        return self.backend.set_metadata(call.api_key, call.name, call.object())
+
+    def _prioritize(self, call: _Call) -> dict[str, Any]:
+        self.backend.get_batch(call.api_key, call.name)
+        body = call.object()
+        if "priority" not in body:
+            raise BadRequest(
+                "'priority' is required: an integer from 10 (lowest) to 30 (highest)"
+            )
+        return self.backend.prioritize(
+            call.api_key, call.name, _integer(body["priority"], "priority")
+        )
+
+    # -- emulator control -----------------------------------------------------------------
+
+    def _add_tasks(self, call: _Call) -> dict[str, Any]:
+        body = call.object(empty={})
+        count = _integer(body.get("count", 1), "count")
+        return {"task_ids": self.backend.add_tasks(call.api_key, call.name, count)}
+
+    def _complete_tasks(self, call: _Call) -> dict[str, Any]:
+        body = call.object(empty={})
+        count = body.get("count")
+        if count is not None:
+            count = _integer(count, "count")
+        outcome = body.get("outcome", "completed")
+        if outcome not in TASK_OUTCOMES:
+            raise BadRequest(
+                f"'outcome' must be one of {', '.join(TASK_OUTCOMES)}, got {json.dumps(outcome)}"
+            )
+        moved = self.backend.complete_tasks(
+            call.api_key, call.name, count, outcome=cast(TaskOutcome, outcome)
+        )
+        return {"task_ids": moved, "status": self.backend.batch_status(call.api_key, call.name)}
+
+    def _archive_batch(self, call: _Call) -> dict[str, Any]:
+        body = call.object(empty={})
+        archived = body.get("archived", True)
+        if not isinstance(archived, bool):
+            raise BadRequest(f"'archived' must be a boolean, got {json.dumps(archived)}")
+        return self.backend.archive_batch(call.api_key, call.name, archived)

@@ -1,0 +1,177 @@
+"""The same neutral scenarios against every registered provider, skipping by capability."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+
+import pytest
+
+import batchkit
+from batchkit import Capability
+from batchkit._capabilities import OPERATION_CAPABILITY
+from batchkit.emulator import Emulator
+
+from tests.contract.providers import SETUPS, Setup
+
+
+@pytest.fixture(params=batchkit.provider_names())
+def setup(request: pytest.FixtureRequest, served_emulator: Emulator, tenant: str) -> Iterator[Setup]:
+    """A provider connected to the emulator as a fresh tenant."""
+    factory = SETUPS.get(request.param)
+    if factory is None:
+        pytest.skip(f"no emulator setup for provider {request.param!r}")
+    s = factory(served_emulator, tenant)
+    with s.provider:
+        yield s
+
+
+def needs(s: Setup, flag: Capability) -> None:
+    """Skip unless the provider declares `flag`."""
+    if not s.provider.supports(flag):
+        pytest.skip(f"{s.provider.name} lacks {flag.name}")
+
+
+def test_created_batch_can_be_fetched_and_listed(setup: Setup) -> None:
+    """A new batch is returned by get_batch and appears in list_batches."""
+    p = setup.provider
+    batch = p.create_batch("contract-batch", **setup.create_kwargs)
+    assert batch.provider == p.name
+    fetched = p.get_batch(batch)
+    assert (batch.id, "contract-batch") == (fetched.id, fetched.name)
+    assert fetched.created_at is not None and fetched.created_at.tzinfo is not None
+    assert batch.id in [b.id for b in p.list_batches()]
+
+
+def test_batch_id_string_works_like_the_batch(setup: Setup) -> None:
+    """get_batch accepts the bare id as well as the Batch handle."""
+    p = setup.provider
+    batch = p.create_batch("by-id", **setup.create_kwargs)
+    assert batch.id == p.get_batch(batch.id).id
+
+
+def test_unknown_batch_is_not_found(setup: Setup) -> None:
+    """Fetching a batch that does not exist raises NotFound naming the provider."""
+    missing = "999999" if setup.provider.name == "aihub" else "no-such-batch"
+    with pytest.raises(batchkit.NotFound) as info:
+        setup.provider.get_batch(missing)
+    assert setup.provider.name == info.value.provider
+
+
+def test_other_tenants_batches_are_invisible(setup: Setup, tenant: str) -> None:
+    """A batch made with one credential cannot be fetched with another."""
+    batch = setup.provider.create_batch("private", **setup.create_kwargs)
+    other = SETUPS[setup.provider.name](setup.emulator, tenant + "-other")
+    with other.provider, pytest.raises(batchkit.NotFound):
+        other.provider.get_batch(batch.id)
+
+
+def test_status_reports_state_and_counts_where_supported(setup: Setup) -> None:
+    """status() gives a state, and task counts exactly when STATUS_COUNTS is declared."""
+    p = setup.provider
+    batch = p.create_batch("status", **setup.create_kwargs)
+    status = p.status(batch)
+    assert batch.id == status.batch_id
+    assert p.supports(Capability.STATUS_COUNTS) == (status.counts is not None)
+
+
+def test_uploaded_files_are_listed_and_read_back_byte_exact(setup: Setup) -> None:
+    """Small files from bytes, a path and a stream list with their sizes and read back."""
+    needs(setup, Capability.UPLOAD_FILES)
+    p = setup.provider
+    batch = p.create_batch("files", **setup.create_kwargs)
+    p.upload_file(batch, "a.txt", b"alpha")
+    p.upload_file(batch, "b.bin", io.BytesIO(b"\x00\x01" * 100))
+    listed = {f.name: f.size for f in p.list_files(batch)}
+    assert {"a.txt": 5, "b.bin": 200} == listed
+    if p.supports(Capability.DOWNLOAD_FILES):
+        assert b"alpha" == p.download_file(batch, "a.txt")
+        assert b"lph" == p.download_file(batch, "a.txt", start=1, end=3)
+
+
+def test_big_file_goes_multipart_and_arrives_intact(setup: Setup, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file above the multipart threshold uploads in parts and reads back identical."""
+    needs(setup, Capability.MULTIPART_UPLOAD)
+    p = setup.provider
+    data = hashlib.sha256(b"seed").digest() * 10_000  # 320 KB, several parts
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    batch = p.create_batch("multipart", **setup.create_kwargs)
+    p.upload_file(batch, "big.bin", path)
+    assert [("big.bin", len(data))] == [(f.name, f.size) for f in p.list_files(batch)]
+    assert data == p.download_file(batch, "big.bin")
+
+
+def test_deleted_file_disappears(setup: Setup) -> None:
+    """delete_file waits for the job and the file is no longer listed."""
+    needs(setup, Capability.DELETE_FILES)
+    p = setup.provider
+    batch = p.create_batch("delete-file", **setup.create_kwargs)
+    p.upload_file(batch, "gone.txt", b"x")
+    p.upload_file(batch, "kept.txt", b"y")
+    p.delete_file(batch, "gone.txt")
+    assert ["kept.txt"] == [f.name for f in p.list_files(batch)]
+
+
+def test_deleted_batch_is_gone(setup: Setup) -> None:
+    """delete_batch(wait=True) returns after the batch is gone."""
+    needs(setup, Capability.DELETE_BATCH)
+    p = setup.provider
+    batch = p.create_batch("delete-me", **setup.create_kwargs)
+    p.delete_batch(batch)
+    with pytest.raises(batchkit.NotFound):
+        p.get_batch(batch)
+
+
+def test_finalize_moves_batch_to_in_progress(setup: Setup) -> None:
+    """finalize turns a staging batch into an in-progress one."""
+    needs(setup, Capability.FINALIZE)
+    p = setup.provider
+    batch = p.create_batch("finalize", **setup.create_kwargs)
+    assert batchkit.BatchState.STAGING == batch.state
+    assert batchkit.BatchState.IN_PROGRESS == p.finalize(batch).state
+
+
+def test_prioritize_accepts_the_documented_range_only(setup: Setup) -> None:
+    """Priorities 10 and 30 are accepted; 31 is refused before any request."""
+    needs(setup, Capability.PRIORITIZE)
+    p = setup.provider
+    batch = p.create_batch("prio", **setup.create_kwargs)
+    p.prioritize(batch, 10)
+    p.prioritize(batch, 30)
+    before = len(setup.emulator.requests)
+    with pytest.raises(batchkit.InvalidInput, match="10"):
+        p.prioritize(batch, 31)
+    assert before == len(setup.emulator.requests)
+
+
+def test_every_missing_capability_raises_unsupported(setup: Setup) -> None:
+    """Each neutral operation the provider lacks raises UnsupportedOperation, sending nothing."""
+    p = setup.provider
+    batch = p.create_batch("unsupported", **setup.create_kwargs)
+    calls = {
+        "delete_batch": lambda: p.delete_batch(batch),
+        "upload_file": lambda: p.upload_file(batch, "a.txt", b"x"),
+        "list_files": lambda: p.list_files(batch),
+        "delete_file": lambda: p.delete_file(batch, "a.txt"),
+        "download_file": lambda: p.download_file(batch, "a.txt"),
+        "finalize": lambda: p.finalize(batch),
+        "prioritize": lambda: p.prioritize(batch, 20),
+        "upload": lambda: p.upload(batch, []),
+    }
+    missing = [op for op in calls if not p.supports(OPERATION_CAPABILITY[op])]
+    before = len(setup.emulator.requests)
+    for op in missing:
+        with pytest.raises(batchkit.UnsupportedOperation) as info:
+            calls[op]()
+        assert op == info.value.operation
+        assert p.name in str(info.value)
+    assert before == len(setup.emulator.requests)
+
+
+def test_batch_from_another_provider_is_refused(setup: Setup) -> None:
+    """Passing a handle from another provider is a clear InvalidInput, not a wrong request."""
+    foreign = batchkit.Batch(provider="elsewhere", id="1", name="x")
+    with pytest.raises(batchkit.InvalidInput, match="elsewhere"):
+        setup.provider.get_batch(foreign)
