@@ -138,3 +138,17 @@ def _settings_error(provider: str, unknown: Mapping[str, Any], known: list[str])
     return ConfigError(
         f"unknown {provider} setting(s): {', '.join(parts)}; known settings: {', '.join(known)}"
     )
+
+
+def capability_matrix_markdown() -> str:
+    """The capability matrix as a Markdown table (docs/providers.md embeds it)."""
+    matrix = capability_matrix()
+    names = list(matrix)
+    lines = [
+        "| capability | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for flag in Capability:
+        marks = " | ".join("✓" if flag in matrix[n] else "—" for n in names)
+        lines.append(f"| `{flag.name}` | {marks} |")
+    return "\n".join(lines) + "\n"
