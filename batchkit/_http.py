@@ -48,7 +48,7 @@ class Retry(enum.Enum):
     #: GET, PUT, DELETE, HEAD: connection errors, 408, 429 and 5xx.
     IDEMPOTENT = "idempotent"
     #: Non-idempotent creates: only when the request provably never reached the server
-    #: (connect errors) or was refused before any work (429).
+    #: (connect errors) or was refused before any work (429, 503).
     UNSENT_ONLY = "unsent_only"
     NEVER = "never"
 
@@ -197,6 +197,9 @@ def _retryable(call: Call, settings: RetrySettings) -> Callable[[Exception], boo
             # stamina does not cap a backoff returned by the predicate: cap it here
             return min(exc.retry_after, settings.max_retry_after)
         if call.retry is Retry.UNSENT_ONLY:
+            # 503 means the server declined to handle the request at all (RFC 9110 15.6.4)
+            if isinstance(exc, ServerError) and exc.status == 503:
+                return True
             return isinstance(exc, TransportError) and isinstance(exc.__cause__, _UNSENT)
         return isinstance(exc, ServerError | TransportError)
 
@@ -263,11 +266,13 @@ class HttpSession:
             response = self.client.send(request, stream=stream)
         except httpx.TransportError as e:
             log.debug("%s %s: %s", request.method, request.url, type(e).__name__)
-            raise TransportError(
-                f"{self.provider} {call.operation} failed: {type(e).__name__}: {e}",
-                provider=self.provider,
-                operation=call.operation,
-            ) from e
+            text = f"{self.provider} {call.operation} failed: {type(e).__name__}: {e}"
+            if call.retry is not Retry.IDEMPOTENT and not isinstance(e, _UNSENT):
+                text += (
+                    "; the request was sent and may have taken effect before the connection "
+                    "failed, so it was not repeated: check (e.g. list_batches) before retrying"
+                )
+            raise TransportError(text, provider=self.provider, operation=call.operation) from e
         log.debug("%s %s -> %s", request.method, request.url, response.status_code)
         if response.status_code in call.ok:
             return response
