@@ -39,6 +39,7 @@ from ._models import (
 )
 from ._provider import BatchProvider
 from ._registry import capability_matrix, connect, provider_names, register_provider
+from ._upload import ProgressCallback, Source, UploadProgress, VerifyMode, upload
 from ._version import __version__
 
 __all__ = [
@@ -61,17 +62,22 @@ __all__ = [
     "JobTimeout",
     "NotFound",
     "Project",
+    "ProgressCallback",
     "ProviderError",
     "RateLimited",
     "ServerError",
+    "Source",
     "TaskCounts",
     "TransportError",
     "UnsupportedOperation",
     "UploadIncomplete",
+    "UploadProgress",
     "UploadReport",
+    "VerifyMode",
     "__version__",
     "capability_matrix",
     "connect",
     "provider_names",
     "register_provider",
+    "upload",
 ]

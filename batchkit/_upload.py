@@ -281,9 +281,9 @@ def _plan(sources: object, include: list[_Pattern], exclude: list[_Pattern]) -> 
         ]
         shown = "; ".join(lines[:10]) + (f"; and {len(lines) - 10} more" if len(lines) > 10 else "")
         raise InvalidInput(
-            f"{len(collisions)} batch file name(s) would be used by more than one local file "
+            f"{len(collisions)} batch file name(s) would each come from more than one source "
             f"(batch file names are flat: files in subdirectories keep only their base name): "
-            f"{shown}. Rename the files, narrow include/exclude, or upload one of them as a "
+            f"{shown}. Rename the files, narrow include/exclude, or pass one as a "
             "(name, stream) pair; nothing was uploaded"
         )
     return items
@@ -716,10 +716,12 @@ def upload(
         run.stop.set()
         raise
     finally:
-        # cancel what has not started; let files in flight finish and reach the journal
-        pool.shutdown(wait=True, cancel_futures=True)
-        if journal is not None:
-            journal.close()
+        try:
+            # cancel what has not started; let files in flight finish and reach the journal
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:  # even if a second Ctrl-C cuts the wait short
+            if journal is not None:
+                journal.close()
 
     report = UploadReport(
         batch_id=batch_id, files=tuple(r.outcome for r in results if r is not None)

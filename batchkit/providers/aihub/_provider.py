@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
@@ -15,7 +16,7 @@ import attrs
 import httpx
 
 from ..._capabilities import Capability
-from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound
+from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound, TransportError
 from ..._http import HttpSession
 from ..._jobs import wait as wait_for
 from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
@@ -406,19 +407,46 @@ class AIHubProvider(BatchProvider):
         start: int = 0,
         end: int | None = None,
     ) -> bytes | int:
-        """Read `/<org>/<workspace>/fs/<drive>/<path>`, whole or a byte range (inclusive)."""
+        """Read `/<org>/<workspace>/fs/<drive>/<path>`, whole or a byte range (inclusive).
+
+        A connection that breaks mid-body is resumed from the last byte received (a new
+        ranged request), up to `retry_attempts` times.
+        """
         _check_fs_path(path)
         byte_range(start, end)
-        with self.http.stream(wire.fs_read(path, start, end)) as response:
-            chunks = response.iter_bytes()
-            if response.status_code == 200 and (start or end is not None):
-                chunks = _slice(chunks, start, end)  # the server ignored Range
-            if dest is None:
-                return b"".join(chunks)
-            if isinstance(dest, str | Path):
-                with Path(dest).open("wb") as f:
-                    return _copy(chunks, f)
-            return _copy(chunks, dest)
+        if dest is None:
+            buffer = io.BytesIO()
+            self._fs_read_into(path, buffer, start, end)
+            return buffer.getvalue()
+        if isinstance(dest, str | Path):
+            with Path(dest).open("wb") as f:
+                return self._fs_read_into(path, f, start, end)
+        return self._fs_read_into(path, dest, start, end)
+
+    def _fs_read_into(self, path: str, sink: IO[bytes], start: int, end: int | None) -> int:
+        written = 0
+        attempts = max(1, self.settings.retry_attempts)
+        for attempt in range(1, attempts + 1):
+            offset = start + written
+            try:
+                with self.http.stream(wire.fs_read(path, offset, end)) as response:
+                    chunks = response.iter_bytes()
+                    if response.status_code == 200 and (offset or end is not None):
+                        chunks = _slice(chunks, offset, end)  # the server ignored Range
+                    for chunk in chunks:
+                        sink.write(chunk)
+                        written += len(chunk)
+                return written
+            except httpx.TransportError as e:
+                if attempt == attempts:
+                    raise TransportError(
+                        f"aihub download_file {path!r}: connection broke after {written} bytes "
+                        f"and {attempts} attempts: {type(e).__name__}: {e}",
+                        provider=self.name, operation="download_file",
+                    ) from e
+                log.info("aihub download %s: resuming at byte %d after %s", path, offset,
+                         type(e).__name__)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def fs_write(self, path: str, data: FileData, *, overwrite: bool = True) -> bool:
         """Write a file; with `overwrite=False` an existing file raises `Conflict`.
@@ -468,10 +496,3 @@ def _slice(chunks: Iterator[bytes], start: int, end: int | None) -> Iterator[byt
             return
         yield chunk[max(0, start - lo) : None if end is None else end + 1 - lo]
 
-
-def _copy(chunks: Iterator[bytes], dest: IO[bytes]) -> int:
-    written = 0
-    for chunk in chunks:
-        dest.write(chunk)
-        written += len(chunk)
-    return written
