@@ -21,7 +21,6 @@ import attrs
 import httpx
 import stamina
 
-from ._version import __version__
 from ._errors import (
     AuthError,
     ConfigError,
@@ -32,6 +31,7 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._version import __version__
 
 log = logging.getLogger("batchkit.http")
 

@@ -173,32 +173,17 @@ class EmulatorApp:
         recorder: _Recorder,
     ) -> None:
         recorder.fault = fault.name
-        if fault.kind == "lost_response":
-
-            async def swallow(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    recorder.status = int(message["status"])
-
-            await self._call_vendor(vendor, scope, receive, swallow, recorder, lost=True)
+        if fault.kind in ("lost_response", "drop"):
+            if fault.kind == "drop":
+                vendor_send: Send = _Truncator(send, recorder, head=scope["method"] == "HEAD")
+            else:
+                vendor_send = _discard
+            await self._call_vendor(vendor, scope, receive, vendor_send, recorder, commit=False)
             recorder.commit()
             raise ConnectionAborted
         await drain(receive)
-        if fault.kind == "drop":
-            body = error_body(vendor, "batchkit emulator: connection dropped mid-response")
-            recorder.status = 200
+        if fault.kind == "reset":
             recorder.commit()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body[: len(body) // 2],
-                        "more_body": True})
             raise ConnectionAborted
         status = fault.status_code or 500
         headers: list[tuple[bytes, bytes]] = []
@@ -217,7 +202,7 @@ class EmulatorApp:
         send: Send,
         recorder: _Recorder,
         *,
-        lost: bool = False,
+        commit: bool = True,
     ) -> None:
         started = False
 
@@ -227,9 +212,9 @@ class EmulatorApp:
                 started = True
                 recorder.status = int(message["status"])
             elif (
-                message["type"] == "http.response.body"
+                commit
+                and message["type"] == "http.response.body"
                 and not message.get("more_body", False)
-                and not lost
             ):
                 recorder.commit()
             await send(message)
@@ -240,16 +225,74 @@ class EmulatorApp:
         except ConnectionAborted:
             raise
         except Exception as exc:
-            logger.exception("batchkit emulator: %s app failed on %s %s", vendor,
-                             scope["method"], scope["raw_path"])
+            logger.exception(
+                "batchkit emulator: %s app failed on %s %s",
+                vendor,
+                scope["method"],
+                scope["raw_path"],
+            )
             if started:
                 raise ConnectionAborted from exc
             recorder.status = 500
-            if lost:
+            if not commit:
                 return
             recorder.commit()
             message = f"batchkit emulator internal error: {type(exc).__name__}: {exc}"
             await send_json(send, 500, error_body(vendor, message))
+
+
+async def _discard(message: Message) -> None:
+    """A send that loses the response (the ``lost_response`` fault)."""
+
+
+class _Truncator:
+    """A send that lets the vendor's real response out until half its body, then stops.
+
+    The cut is at half the ``Content-Length`` (or of the first body chunk without one), so the
+    client gets genuine leading bytes and then a closed connection. A response without a body
+    (204, HEAD) has nothing to cut: the connection then closes before the status line.
+    """
+
+    def __init__(self, send: Send, recorder: _Recorder, *, head: bool) -> None:
+        self._send = send
+        self._recorder = recorder
+        self._head = head
+        self._start: Message | None = None
+        self._cut: int | None = None
+        self._sent = 0
+        self._forwarded = False
+        self._done = False
+
+    async def __call__(self, message: Message) -> None:
+        if self._done:
+            return
+        if message["type"] == "http.response.start":
+            self._start = message
+            for name, value in message.get("headers", []):
+                if bytes(name).lower() == b"content-length" and bytes(value).isdigit():
+                    self._cut = int(value) // 2
+            return
+        if message["type"] != "http.response.body" or self._start is None:
+            return
+        body = bytes(message.get("body", b""))
+        more = bool(message.get("more_body", False))
+        if not self._forwarded:
+            if self._head or not body:
+                self._done = self._head or not more
+                return
+            self._recorder.commit()
+            await self._send(self._start)
+            self._forwarded = True
+        if self._cut is None:
+            self._cut = self._sent + len(body) // 2
+        room = self._cut - self._sent
+        if len(body) < room and more:
+            self._sent += len(body)
+            await self._send({"type": "http.response.body", "body": body, "more_body": True})
+            return
+        part = body[:room] if len(body) >= room else body[: len(body) // 2]
+        await self._send({"type": "http.response.body", "body": part, "more_body": True})
+        self._done = True
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -11,7 +11,7 @@ from typing import Literal
 
 import attrs
 
-FaultKind = Literal["status", "drop", "lost_response"]
+FaultKind = Literal["status", "reset", "drop", "lost_response"]
 PathPattern = str | re.Pattern[str]
 
 
@@ -61,11 +61,11 @@ def _matches(
 class Fault:
     """One fault rule: what goes wrong, how often, and for which requests.
 
-    Build rules with the constructors :meth:`status`, :meth:`rate_limit`, :meth:`drop` and
-    :meth:`lost_response`. ``methods`` limits a rule to those HTTP methods; ``paths`` to raw
-    request paths (as sent, percent-encoding included, without the query) matching any of the
-    patterns: a ``str`` is a glob (``fnmatch``; ``*`` also matches ``/``), a compiled
-    ``re.Pattern`` must match the whole path. ``times`` caps how often the rule fires.
+    Build rules with the constructors :meth:`status`, :meth:`rate_limit`, :meth:`reset`,
+    :meth:`drop` and :meth:`lost_response`. ``methods`` limits a rule to those HTTP methods;
+    ``paths`` to raw request paths (as sent, percent-encoding included, without the query)
+    matching any of the patterns: a ``str`` is a glob (``fnmatch``; ``*`` also matches ``/``),
+    a compiled ``re.Pattern`` must match the whole path. ``times`` caps how often it fires.
     """
 
     kind: FaultKind
@@ -112,6 +112,22 @@ class Fault:
         return cls("status", rate, 429, retry_after, methods, paths, times)
 
     @classmethod
+    def reset(
+        cls,
+        *,
+        rate: float = 1.0,
+        methods: Iterable[str] | str | None = None,
+        paths: Iterable[PathPattern] | PathPattern | None = None,
+        times: int | None = None,
+    ) -> Fault:
+        """Close the connection before the vendor sees the request: no state change, no answer.
+
+        The client sees ``httpx.RemoteProtocolError`` ("Server disconnected without sending a
+        response"), exactly as for :meth:`lost_response`, whose work did happen.
+        """
+        return cls("reset", rate, None, None, methods, paths, times)
+
+    @classmethod
     def drop(
         cls,
         *,
@@ -120,10 +136,12 @@ class Fault:
         paths: Iterable[PathPattern] | PathPattern | None = None,
         times: int | None = None,
     ) -> Fault:
-        """Drop the connection mid-response; the vendor never sees the request (no state change).
+        """Drop the connection mid-response: the vendor did the work, half its answer arrives.
 
-        The client receives a status line and headers announcing a ``Content-Length``, part of
-        the body, then the connection closes: an ``httpx.TransportError``, never a response.
+        The client gets the vendor's real status line, headers (``Content-Length`` included)
+        and the first half of the real body, then the connection closes: an
+        ``httpx.RemoteProtocolError``, never a response. A bodiless answer (204, HEAD) has
+        nothing to cut, so the connection closes before the status line.
         """
         return cls("drop", rate, None, None, methods, paths, times)
 
@@ -141,7 +159,7 @@ class Fault:
 
     @property
     def name(self) -> str:
-        """The name in the request log: ``"503"``, ``"429"``, ``"drop"``, ``"lost_response"``."""
+        """The name in the request log: ``"503"``, ``"429"``, ``"reset"``, ``"drop"``, …"""
         if self.kind == "status":
             return str(self.status_code)
         return self.kind

@@ -14,12 +14,13 @@ class RequestRecord:
     """One request as the emulator saw it.
 
     ``path`` is the raw path as received (percent-encoding kept, no query); ``query`` the raw
-    query string. ``status`` is the status the emulator produced: the vendor's, an injected
-    fault's, for ``"drop"`` the status line of the truncated response, for ``"lost_response"``
-    the vendor's status that never reached the client. ``tenant`` is the credential the vendor
+    query string. ``status`` is the status the emulator produced: the vendor's, or an injected
+    fault's; for ``"drop"`` and ``"lost_response"`` the vendor's status that was cut short or
+    never reached the client; 0 for ``"reset"``. ``tenant`` is the credential the vendor
     accepted (None when authentication failed or the vendor never saw the request). ``fault``
-    names the injected fault (``"503"``, ``"429"``, ``"drop"``, ``"lost_response"``) or is None.
-    ``latency`` is the delay added, in seconds. ``vendor`` is ``"aihub"``, ``"scale"`` or None.
+    names the injected fault (``"503"``, ``"429"``, ``"reset"``, ``"drop"``,
+    ``"lost_response"``) or is None. ``latency`` is the delay added, in seconds. ``vendor`` is
+    ``"aihub"``, ``"scale"`` or None.
     """
 
     method: str

@@ -12,12 +12,13 @@ import batchkit
 from batchkit import Capability
 from batchkit._capabilities import OPERATION_CAPABILITY
 from batchkit.emulator import Emulator
-
 from tests.contract.providers import SETUPS, Setup
 
 
 @pytest.fixture(params=batchkit.provider_names())
-def setup(request: pytest.FixtureRequest, served_emulator: Emulator, tenant: str) -> Iterator[Setup]:
+def setup(
+    request: pytest.FixtureRequest, served_emulator: Emulator, tenant: str
+) -> Iterator[Setup]:
     """A provider connected to the emulator as a fresh tenant."""
     factory = SETUPS.get(request.param)
     if factory is None:
@@ -40,7 +41,8 @@ def test_created_batch_can_be_fetched_and_listed(setup: Setup) -> None:
     assert batch.provider == p.name
     fetched = p.get_batch(batch)
     assert (batch.id, "contract-batch") == (fetched.id, fetched.name)
-    assert fetched.created_at is not None and fetched.created_at.tzinfo is not None
+    assert fetched.created_at is not None
+    assert fetched.created_at.tzinfo is not None
     assert batch.id in [b.id for b in p.list_batches()]
 
 

@@ -39,7 +39,7 @@ def test_doc_example_runs(page: str, n: int, code: str, tmp_path: Path,
     for var in ("BATCHKIT_CONFIG", "BATCHKIT_PROFILE", "BATCHKIT_PROVIDER"):
         monkeypatch.delenv(var, raising=False)
     namespace: dict[str, object] = {"__name__": f"doc_{page}_{n}"}
-    exec(compile(code, f"{page} example {n}", "exec"), namespace)  # noqa: S102
+    exec(compile(code, f"{page} example {n}", "exec"), namespace)
 
 
 def test_docs_capability_matrix_is_generated_from_the_registry() -> None:

@@ -1,4 +1,4 @@
-"""R2: the server did the work but the response was lost — exactly one batch, and the caller knows."""
+"""R2: the server did the work but the response was lost: one batch, and the caller knows."""
 
 from __future__ import annotations
 

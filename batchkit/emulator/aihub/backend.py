@@ -186,8 +186,11 @@ class AIHubBackend:
     directory this backend may fill with blob files (the caller creates and removes it).
     ``job_polls`` is how many polls a deletion job answers ``PENDING``/``RUNNING`` before it
     completes and takes effect; 0 completes it at once. ``part_size`` is what multipart sessions
-    announce. ``strict_part_order`` makes part *n* a 400 unless parts ``1..n-1`` were started
-    first (re-sending an already started part is always allowed).
+    announce (the attribute may be changed later; it applies to sessions started after).
+    ``strict_part_order`` makes part *n* a 400 unless parts ``1..n-1`` were started first
+    (re-sending a started part is always allowed); off by default, because a client sending
+    parts concurrently, or retrying one after an injected fault, cannot promise arrival
+    order. Either way a commit must list parts ``1..n`` in order, with no gaps.
     """
 
     def __init__(
@@ -199,7 +202,7 @@ class AIHubBackend:
         part_size: int = DEFAULT_PART_SIZE,
         default_page_size: int = 100,
         max_page_size: int = 1000,
-        strict_part_order: bool = True,
+        strict_part_order: bool = False,
     ) -> None:
         if job_polls < 0:
             raise ValueError(f"job_polls must be >= 0, got {job_polls}")
@@ -638,6 +641,11 @@ class AIHubBackend:
             session = self._sessions.get(session_id)
             if session is not None and session.tenant == tenant:
                 session.committing = False
+
+    def open_sessions(self, tenant: str | None = None) -> list[str]:
+        """Ids of the multipart sessions still open (of ``tenant``, or of everyone)."""
+        with self._lock:
+            return [s.id for s in self._sessions.values() if tenant is None or s.tenant == tenant]
 
     def abort_multipart(self, tenant: str, session_id: str) -> None:
         """Abort a session: its parts are deleted and the session id is no longer valid."""

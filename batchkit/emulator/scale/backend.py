@@ -203,9 +203,7 @@ class ScaleBackend:
             batch = self._batch(api_key, name)
             return {"status": batch.status, **batch.counts()}
 
-    def set_metadata(
-        self, api_key: str, name: str, metadata: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def set_metadata(self, api_key: str, name: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the batch's metadata; returns the batch."""
         with self._lock:
             batch = self._batch(api_key, name)

@@ -244,9 +244,7 @@ class ScaleApp:
         self.backend.get_batch(call.api_key, call.name)
         body = call.object()
         if "priority" not in body:
-            raise BadRequest(
-                "'priority' is required: an integer from 10 (lowest) to 30 (highest)"
-            )
+            raise BadRequest("'priority' is required: an integer from 10 (lowest) to 30 (highest)")
         return self.backend.prioritize(
             call.api_key, call.name, _integer(body["priority"], "priority")
         )

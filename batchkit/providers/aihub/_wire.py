@@ -72,28 +72,11 @@ class WireJob:
 
 
 @attrs.frozen
-class WireNodeMetadata:
-    """A file node's metadata; `modified_timestamp` is Unix seconds."""
-
-    node_type: str | None = None
-    size: int = 0
-    modified_timestamp: float | None = None
-
-
-@attrs.frozen
-class WireNode:
-    """One file of a batch listing."""
-
-    name: str
-    metadata: WireNodeMetadata = WireNodeMetadata()
-    full_path: str | None = None
-
-
-@attrs.frozen
 class WireFilePage:
     """`GET /v2/batches/<id>/files`."""
 
-    nodes: list[WireNode]
+    #: checked node by node in `_protocol._node` (the listing hot path)
+    nodes: list[Any]
     next_page_token: str | None = None
     has_more: bool = False
 

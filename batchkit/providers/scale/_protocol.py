@@ -119,7 +119,9 @@ def list_batches(
 
 def create_project(body: Mapping[str, Any]) -> Call:
     """POST /projects."""
-    return Call("create_project", "POST", "projects", json=dict(body), ok=_OK, retry=Retry.IDEMPOTENT)
+    return Call(
+        "create_project", "POST", "projects", json=dict(body), ok=_OK, retry=Retry.IDEMPOTENT
+    )
 
 
 # -- response parsers ------------------------------------------------------------------

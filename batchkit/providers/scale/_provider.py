@@ -17,7 +17,8 @@ from ..._models import Batch, BatchState, BatchStatus, Project
 from ..._pagination import by_offset
 from ..._provider import BatchProvider, BatchRef
 from ..._settings import CommonSettings, structure_settings
-from ..._validate import batch_name, priority as check_priority
+from ..._validate import batch_name
+from ..._validate import priority as check_priority
 from . import _protocol as wire
 
 log = logging.getLogger("batchkit.scale")

@@ -41,7 +41,7 @@ class WirePage:
     """`GET /batches`: the paged envelope the live API sends."""
 
     docs: list[WireBatch]
-    totalDocs: int | None = None  # noqa: N815 - wire name
+    totalDocs: int | None = None
     limit: int | None = None
     offset: int | None = None
     has_more: bool = False

@@ -1,0 +1,252 @@
+"""``batchkit demo``: one labeling pipeline, the same code for every provider, on an emulator.
+
+`labeling_pipeline` is written against the neutral API only and branches on capability
+flags, never on the vendor. The two vendor-aware pieces live outside it: `setup` (a Scale
+batch needs a project, made with the Scale adapter's own `create_project`) and the simulated
+labeling workforce, which drives the emulator's control API the way a vendor's labelers would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from .. import (
+    Batch,
+    BatchkitError,
+    BatchProvider,
+    Capability,
+    NotFound,
+    UploadIncomplete,
+    capability_matrix,
+    connect,
+)
+from ._exit import ExitCode, exit_code_for, one_line
+from ._output import capability_table, human_size
+from ._progress import UploadView
+
+if TYPE_CHECKING:
+    from ..emulator import Emulator
+
+#: how many small files the demo uploads, and the size of the one big (multipart) file
+SMALL_FILES = 20
+BIG_FILE_SIZE = 10 * 1024 * 1024 + 512 * 1024
+PROJECT = "demo-labeling"
+
+#: prints one step: (step name, what happened)
+Say = Callable[[str, str], None]
+#: the labeling workforce, simulated: acts on a new batch, says what it did (or None)
+Labelers = Callable[[Batch], str | None]
+
+
+def make_files(root: Path) -> Path:
+    """Write the demo's files into ``root/scans``: 20 small text files and one file over 10 MB."""
+    scans = root / "scans"
+    scans.mkdir()
+    for i in range(1, SMALL_FILES + 1):
+        body = "".join(f"invoice {i:03d} line {n}: 1 x widget @ 9.99\n" for n in range(i * 8))
+        (scans / f"invoice-{i:03d}.txt").write_text(body, encoding="utf-8")
+    block = hashlib.sha256(b"batchkit demo").digest() * 2048  # 64 KiB
+    with (scans / "scan-archive.bin").open("wb") as f:
+        left = BIG_FILE_SIZE
+        while left > 0:
+            f.write(block[:left])
+            left -= len(block)
+    return scans
+
+
+def setup(provider: BatchProvider) -> str | None:
+    """Vendor-specific preparation; returns the project to create the batch in.
+
+    The one vendor-specific line of the demo: Scale batches live in a project.
+    """
+    from ..providers.scale import ScaleProvider
+
+    if isinstance(provider, ScaleProvider):  # provider.name == "scale"
+        return provider.create_project(PROJECT, type="imageannotation").name
+    return None
+
+
+def labeling_pipeline(
+    provider: BatchProvider,
+    files: Path,
+    *,
+    project: str | None,
+    labelers: Labelers,
+    say: Say,
+    console: Console,
+) -> None:
+    """Create a batch, upload, list, check status, finalize, prioritize, clean up.
+
+    The same function for every provider: what a provider cannot do is skipped by
+    capability flag, with a line saying so.
+    """
+
+    def skipped(step: str, operation: str) -> None:
+        say(step, f"skipped: {provider.name} does not support {operation}")
+
+    batch = provider.create_batch(f"{PROJECT}-{provider.name}", project=project)
+    named = f" ({batch.name})" if batch.name != batch.id else ""
+    where = f" in project {batch.project}" if batch.project else ""
+    say("create", f"batch {batch.id}{named}{where}, state {batch.state.value}")
+
+    if provider.supports(Capability.UPLOAD_FILES):
+        started = time.perf_counter()
+        with UploadView(console, quiet=not console.is_terminal, label="uploading") as view:
+            report = provider.upload(batch, files, on_progress=view)
+        took = time.perf_counter() - started
+        parts = " (big file in parts)" if provider.supports(Capability.MULTIPART_UPLOAD) else ""
+        say(
+            "upload",
+            f"{len(report.uploaded)} files, {human_size(report.bytes_uploaded)} in "
+            f"{took:.1f}s{parts}, verified",
+        )
+        if not report.ok:
+            raise UploadIncomplete(f"{len(report.failed)} files failed", report=report)
+    else:
+        skipped("upload", "upload")
+
+    if provider.supports(Capability.LIST_FILES):
+        listed = list(provider.list_files(batch))
+        total = sum(f.size for f in listed)
+        biggest = max(listed, key=lambda f: f.size, default=None)
+        big = f"; largest {biggest.name} ({human_size(biggest.size)})" if biggest else ""
+        say("list files", f"{len(listed)} files, {human_size(total)}{big}")
+    else:
+        skipped("list files", "list_files")
+
+    note = labelers(batch)
+    if note:
+        say("labelers", note)
+
+    status = provider.status(batch)
+    if status.counts is not None:
+        c = status.counts
+        counts = (
+            f"; tasks: {c.pending} pending, {c.completed} completed, {c.error} error, "
+            f"{c.canceled} canceled ({c.total} total)"
+        )
+    else:
+        counts = "; no task counts"
+    say("status", f"{status.state.value}{counts}")
+
+    if provider.supports(Capability.FINALIZE):
+        say("finalize", f"state {provider.finalize(batch).state.value}")
+    else:
+        skipped("finalize", "finalize")
+
+    if provider.supports(Capability.PRIORITIZE):
+        provider.prioritize(batch, 30)
+        say("prioritize", "priority 30 (highest)")
+    else:
+        skipped("prioritize", "prioritize")
+
+    if provider.supports(Capability.DELETE_BATCH):
+        provider.delete_batch(batch)
+        try:
+            provider.get_batch(batch)
+        except NotFound:
+            say("delete", "batch and files deleted (get_batch now raises NotFound)")
+        else:
+            say("delete", "deleted, but the batch is still listed")
+    else:
+        skipped("delete", "delete_batch")
+
+
+def _labelers(emu: Emulator, credential: str) -> Labelers:
+    """The vendor's workforce, played by the emulator's control API (Scale: tasks)."""
+
+    def work(batch: Batch) -> str | None:
+        if batch.provider != "scale":
+            return None
+        emu.scale.add_tasks(credential, batch.id, 12)
+        emu.scale.complete_tasks(credential, batch.id, 5)
+        emu.scale.complete_tasks(credential, batch.id, 1, outcome="error")
+        return "12 tasks added; 5 completed, 1 errored (simulated in the emulator)"
+
+    return work
+
+
+def _targets(emu: Emulator) -> list[tuple[str, Mapping[str, Any], str]]:
+    """(provider, connect settings, credential) for each provider the emulator serves."""
+    return [
+        ("aihub", {"api_root": emu.aihub_api_root, "token": "demo-token"}, "demo-token"),
+        ("scale", {"api_root": emu.scale_api_root, "api_key": "demo-key"}, "demo-key"),
+    ]
+
+
+@contextmanager
+def _emulator() -> Iterator[Emulator]:
+    from ..emulator import Emulator
+
+    with Emulator(job_polls=1) as emu, emu.serve():
+        yield emu
+
+
+def run_demo(console: Console, *, keep_going: bool = False) -> int:
+    """Run the pipeline against every emulated provider; print each step; return an exit code.
+
+    Stops at the first provider that fails unless `keep_going`.
+    """
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        console.print(
+            "error: batchkit demo needs the emulator extra: pip install 'batchkit[emulator]'",
+            markup=False,
+        )
+        return ExitCode.USAGE
+
+    code = ExitCode.OK
+
+    def say(step: str, message: str) -> None:
+        style = "dim" if message.startswith("skipped:") else ""
+        console.print(Text.assemble((f"  {step:<11} ", "bold"), (message, style)))
+
+    with tempfile.TemporaryDirectory(prefix="batchkit-demo-") as tmp, _emulator() as emu:
+        files = make_files(Path(tmp))
+        console.print(
+            Text(f"batchkit demo: one pipeline, the same code for every provider, at {emu.url}"),
+            soft_wrap=True,
+        )
+        console.print(
+            Text(
+                f"files: {SMALL_FILES} small text files and one of "
+                f"{human_size(BIG_FILE_SIZE)} in {files}"
+            ),
+            soft_wrap=True,
+        )
+        for name, settings, credential in _targets(emu):
+            console.print()
+            console.rule(Text(name))
+            try:
+                with connect(name, **settings) as provider:
+                    project = setup(provider)
+                    if project:
+                        say("setup", f"project {project} (Scale adapter: create_project)")
+                    labeling_pipeline(
+                        provider,
+                        files,
+                        project=project,
+                        labelers=_labelers(emu, credential),
+                        say=say,
+                        console=console,
+                    )
+            except BatchkitError as e:
+                code = exit_code_for(e)
+                console.print(Text(f"  error: {one_line(str(e))}", style="red"))
+                if not keep_going:
+                    break
+        console.print()
+        console.print(capability_table(capability_matrix()))
+    console.print("demo finished" if code == ExitCode.OK else "demo failed")
+    return code

@@ -1,0 +1,520 @@
+"""The `batchkit` command, end to end against a served emulator."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from rich.console import Console
+
+import batchkit
+from batchkit.cli import EXIT_CODES, MISSING_EXTRA, ExitCode, main
+from batchkit.cli._app import cli
+from batchkit.cli._demo import run_demo
+from batchkit.cli._progress import UploadView
+from batchkit.emulator import Emulator, Fault, Faults
+from batchkit.providers.aihub import AIHubProvider
+
+
+def run(*args: str) -> Result:
+    """Invoke the command in process, as a shell would with these arguments."""
+    return CliRunner().invoke(cli, list(args), prog_name="batchkit")
+
+
+def run_json(*args: str) -> Any:
+    """Invoke with --json; the command must succeed and print exactly one JSON document."""
+    result = run("--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def assert_one_error_line(result: Result, code: int) -> str:
+    """The command failed with `code` and said why in one `error:` line, no traceback."""
+    assert code == result.exit_code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.fixture
+def emu_env(served_emulator: Emulator, tenant: str, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """Both providers' settings in the environment, pointing at the served emulator."""
+    monkeypatch.setenv("AIHUB_API_ROOT", served_emulator.aihub_api_root)
+    monkeypatch.setenv("AIHUB_API_TOKEN", tenant)
+    monkeypatch.setenv("SCALE_API_ROOT", served_emulator.scale_api_root)
+    monkeypatch.setenv("SCALE_API_KEY", tenant)
+    return served_emulator
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A directory to upload: three text files, one PDF in a subdirectory, a hidden file."""
+    root = tmp_path / "scans"
+    (root / "sub").mkdir(parents=True)
+    for i in range(1, 4):
+        (root / f"doc-{i}.txt").write_bytes(b"x" * (100 * i))
+    (root / "sub" / "form.pdf").write_bytes(b"%PDF-1.4 demo")
+    (root / ".hidden").write_bytes(b"never uploaded")
+    return root
+
+
+def aihub(emu: Emulator, tenant: str) -> batchkit.BatchProvider:
+    """The library's own view of the tenant's AI Hub state."""
+    return batchkit.connect("aihub", api_root=emu.aihub_api_root, token=tenant)
+
+
+# -- packaging ----------------------------------------------------------------------------
+
+
+def test_importing_batchkit_does_not_import_click_or_rich() -> None:
+    """`import batchkit` (and `batchkit.cli`) stays light: click and rich load only in main()."""
+    code = "import sys, batchkit, batchkit.cli; print(sorted({'click', 'rich'} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_main_without_the_cli_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without click installed, main() prints the pip command and exits 2."""
+    monkeypatch.setitem(sys.modules, "click", None)
+    with pytest.raises(SystemExit) as exited:
+        main(["providers"])
+    assert exited.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == MISSING_EXTRA + "\n"
+
+
+def test_help_epilog_lists_every_exit_code() -> None:
+    """`batchkit --help` documents the exit codes."""
+    result = run("--help")
+    assert result.exit_code == 0
+    for code, meaning in EXIT_CODES:
+        assert re.search(rf"^\s+{code}\s+{re.escape(meaning)}$", result.stdout, re.M), code
+
+
+# -- providers and config -----------------------------------------------------------------
+
+
+def test_providers_table_shows_every_capability_for_both_providers() -> None:
+    """`batchkit providers` prints the matrix: one row per capability, a column per provider."""
+    result = run("providers")
+    assert result.exit_code == 0
+    header = next(line for line in result.stdout.splitlines() if "capability" in line)
+    assert "aihub" in header
+    assert "scale" in header
+    upload_row = next(line for line in result.stdout.splitlines() if "UPLOAD_FILES" in line)
+    assert re.findall("[✓—]", upload_row) == ["✓", "—"]
+    for flag in batchkit.Capability:
+        assert str(flag.name) in result.stdout
+
+
+def test_providers_json_maps_each_provider_to_its_flag_names() -> None:
+    """`--json providers` (or `providers --json`) gives {provider: [flag names]}."""
+    document = run_json("providers")
+    assert "FINALIZE" in document["scale"]
+    assert "UPLOAD_FILES" in document["aihub"]
+    assert "UPLOAD_FILES" not in document["scale"]
+    after = run("providers", "--json")
+    assert document == json.loads(after.stdout)
+
+
+def test_config_show_masks_the_token_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`config show` says where each setting came from and never prints the token."""
+    token = "aihub-secret-token-0123456789"
+    monkeypatch.setenv("AIHUB_API_TOKEN", token)
+    result = run("--provider", "aihub", "--api-root", "http://127.0.0.1:9/api", "config", "show")
+    assert result.exit_code == 0, result.output
+    assert token not in result.output
+    assert "****89" in result.stdout
+    assert "$AIHUB_API_TOKEN" in result.stdout
+    assert "--api-root" in result.stdout
+
+
+def test_config_show_json_masks_a_profile_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile's key read through `api_key_env` is masked in the JSON document too."""
+    key = "live_scale_key_abcdefghijkl"
+    monkeypatch.setenv("MY_SCALE_KEY", key)
+    config = tmp_path / "team.toml"
+    config.write_text(
+        'default_profile = "labeling"\n'
+        "[profiles.labeling]\n"
+        'provider = "scale"\n'
+        'api_key_env = "MY_SCALE_KEY"\n'
+        "retry_attempts = 2\n",
+        encoding="utf-8",
+    )
+    result = run("--config", str(config), "--json", "config", "show")
+    assert result.exit_code == 0, result.output
+    assert key not in result.output
+    document = json.loads(result.stdout)
+    assert {
+        "provider": "scale",
+        "profile": "labeling",
+        "config_file": str(config),
+        "settings": {"api_key": "****kl", "retry_attempts": 2},
+        "sources": {"api_key": "profile $MY_SCALE_KEY", "retry_attempts": "profile"},
+    } == document
+
+
+def test_config_errors_exit_2_with_one_line() -> None:
+    """No provider chosen is a configuration error: exit 2, one line naming the options."""
+    line = assert_one_error_line(run("batches", "list"), ExitCode.USAGE)
+    assert "--provider" in line
+
+
+def test_unknown_profile_exits_2(tmp_path: Path) -> None:
+    """A profile missing from the config file is a configuration error."""
+    config = tmp_path / "batchkit.toml"
+    config.write_text('[profiles.prod]\nprovider = "aihub"\n', encoding="utf-8")
+    line = assert_one_error_line(run("--profile", "prdo", "config", "show"), ExitCode.USAGE)
+    assert "did you mean 'prod'" in line
+
+
+# -- usage errors -------------------------------------------------------------------------
+
+
+def test_usage_errors_exit_2() -> None:
+    """Unknown options, missing arguments and bad values are click usage errors (exit 2)."""
+    assert run("batches", "get").exit_code == ExitCode.USAGE
+    assert run("--token", "x", "providers").exit_code == ExitCode.USAGE
+    assert run("batches", "list", "--limit", "0").exit_code == ExitCode.USAGE
+    bad_range = run("files", "download", "1", "a.txt", "--range", "9-2")
+    assert bad_range.exit_code == ExitCode.USAGE
+    assert "END must not be before START" in bad_range.output
+
+
+def test_invalid_input_exits_2(emu_env: Emulator) -> None:
+    """An AI Hub batch id that is not a number is rejected before any request (exit 2)."""
+    before = len(emu_env.requests)
+    line = assert_one_error_line(
+        run("--provider", "aihub", "batches", "get", "abc"), ExitCode.USAGE
+    )
+    assert "integers" in line
+    assert before == len(emu_env.requests)
+
+
+# -- batches ------------------------------------------------------------------------------
+
+
+def test_aihub_batch_lifecycle(emu_env: Emulator, tenant: str) -> None:
+    """Create, get, list, status and delete an AI Hub batch; afterwards get is a 404 (exit 3)."""
+    created = run_json("--provider", "aihub", "batches", "create", "invoices")
+    assert created["provider"] == "aihub"
+    assert created["name"] == "invoices"
+    batch_id = created["id"]
+
+    got = run_json("--provider", "aihub", "batches", "get", batch_id)
+    assert created["name"] == got["name"]
+    listed = run_json("--provider", "aihub", "batches", "list", "--limit", "10")
+    assert [batch_id] == [b["id"] for b in listed]
+    status = run_json("--provider", "aihub", "batches", "status", batch_id)
+    assert {"batch_id": batch_id, "state": "open", "counts": None} == status
+
+    human = run("--provider", "aihub", "batches", "list")
+    assert "invoices" in human.stdout
+    assert "1 batch" in human.stdout
+
+    deleted = run_json("--provider", "aihub", "batches", "delete", batch_id)
+    assert deleted["deleted"] is True
+    line = assert_one_error_line(
+        run("--provider", "aihub", "batches", "get", batch_id), ExitCode.PROVIDER
+    )
+    assert "404" in line
+
+
+def test_delete_no_wait_returns_the_pending_job(emu_env: Emulator) -> None:
+    """`batches delete --no-wait` returns the vendor's deletion job instead of polling it."""
+    batch_id = run_json("--provider", "aihub", "batches", "create", "quick")["id"]
+    document = run_json("--provider", "aihub", "batches", "delete", batch_id, "--no-wait")
+    assert document["deleted"] is False
+    assert document["job"]["state"] in {"PENDING", "RUNNING"}
+    assert document["job"]["id"]
+
+
+def test_scale_batch_status_counts_finalize_and_prioritize(emu_env: Emulator, tenant: str) -> None:
+    """Scale: task counts in status, finalize moves to in_progress, list filters by state."""
+    emu_env.scale.create_project(tenant, name="cats", type="imageannotation")
+    created = run_json("--provider", "scale", "batches", "create", "cats-1", "--project", "cats")
+    assert {"id": "cats-1", "project": "cats", "state": "staging"}.items() <= created.items()
+    emu_env.scale.add_tasks(tenant, "cats-1", 4)
+    emu_env.scale.complete_tasks(tenant, "cats-1", 3)
+
+    status = run_json("--provider", "scale", "batches", "status", "cats-1")
+    expected_counts = {"pending": 1, "completed": 3, "error": 0, "canceled": 0, "total": 4}
+    assert expected_counts == status["counts"]
+    human = run("--provider", "scale", "batches", "status", "cats-1")
+    assert re.search(r"^completed\s+3$", human.stdout, re.M), human.stdout
+
+    assert (
+        run_json("--provider", "scale", "batches", "finalize", "cats-1")["state"] == "in_progress"
+    )
+    prioritized = run_json("--provider", "scale", "batches", "prioritize", "cats-1", "30")
+    assert prioritized == {"batch_id": "cats-1", "priority": 30}
+    in_progress = run_json("--provider", "scale", "batches", "list", "--state", "in_progress")
+    assert [b["id"] for b in in_progress] == ["cats-1"]
+    assert run_json("--provider", "scale", "batches", "list", "--state", "completed") == []
+
+
+def test_unsupported_operations_exit_5(emu_env: Emulator) -> None:
+    """File commands and batch deletion on Scale exit 5, naming the provider that can."""
+    line = assert_one_error_line(
+        run("--provider", "scale", "files", "list", "some-batch"), ExitCode.UNSUPPORTED
+    )
+    assert "scale does not support list_files" in line
+    assert "aihub" in line
+    assert run("--provider", "scale", "batches", "delete", "b").exit_code == ExitCode.UNSUPPORTED
+    upload = run("--provider", "scale", "files", "upload", "b", ".")
+    assert upload.exit_code == ExitCode.UNSUPPORTED
+    assert run("--provider", "aihub", "batches", "finalize", "1").exit_code == ExitCode.UNSUPPORTED
+
+
+def test_vendor_errors_exit_3(emu_env: Emulator) -> None:
+    """A batch in a project that does not exist is Scale's 404: exit 3 with its message."""
+    line = assert_one_error_line(
+        run("--provider", "scale", "batches", "create", "b", "--project", "nope"),
+        ExitCode.PROVIDER,
+    )
+    assert "nope" in line
+
+
+# -- files --------------------------------------------------------------------------------
+
+
+def test_upload_directory_prints_a_line_per_file_then_list_download_delete(
+    emu_env: Emulator, tenant: str, tree: Path, tmp_path: Path
+) -> None:
+    """Upload a directory (plain progress lines in a pipe), then list, download and delete."""
+    batch_id = run_json("--provider", "aihub", "batches", "create", "scans")["id"]
+
+    result = run("--provider", "aihub", "files", "upload", batch_id, str(tree))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    names = ["doc-1.txt", "doc-2.txt", "doc-3.txt", "form.pdf"]
+    for name in names:
+        assert any(re.fullmatch(rf"\[\d/4\] uploaded {re.escape(name)} \(.+\)", x) for x in lines)
+    assert f"batch {batch_id}: 4 uploaded (613 B), 0 skipped, 0 failed" in lines
+
+    # the library sees exactly these files; the emulator saw one PUT each
+    assert sorted(names) == sorted(f.name for f in aihub(emu_env, tenant).list_files(batch_id))
+    puts = [r for r in emu_env.requests if r.tenant == tenant and r.method == "PUT"]
+    assert sorted(names) == sorted(r.path.rsplit("/", 1)[1] for r in puts)
+
+    listed = run_json("--provider", "aihub", "files", "list", batch_id)
+    assert {f["name"]: f["size"] for f in listed if f["name"] == "doc-2.txt"} == {"doc-2.txt": 200}
+    human = run("--provider", "aihub", "files", "list", batch_id)
+    assert "4 files, 613 B" in human.stdout
+
+    out = tmp_path / "copy.txt"
+    downloaded = run_json(
+        "--provider", "aihub", "files", "download", batch_id, "doc-3.txt", "-o", str(out)
+    )
+    assert {"bytes": 300, "path": str(out)}.items() <= downloaded.items()
+    assert out.read_bytes() == b"x" * 300
+    ranged = run(
+        "--provider",
+        "aihub",
+        "files",
+        "download",
+        batch_id,
+        "form.pdf",
+        "--range",
+        "1-3",
+        "-o",
+        "-",
+    )
+    assert ranged.exit_code == 0
+    assert ranged.stdout_bytes == b"PDF"
+
+    into_dir = tmp_path / "downloads"
+    into_dir.mkdir()
+    assert (
+        run(
+            "--provider", "aihub", "files", "download", batch_id, "doc-1.txt", "-o", str(into_dir)
+        ).exit_code
+        == 0
+    )
+    assert [into_dir / "doc-1.txt"] == list(into_dir.iterdir())
+
+    assert run("--provider", "aihub", "files", "delete", batch_id, "doc-1.txt").exit_code == 0
+    left = aihub(emu_env, tenant).list_files(batch_id)
+    assert sorted(f.name for f in left) == ["doc-2.txt", "doc-3.txt", "form.pdf"]
+
+
+def test_upload_include_exclude_and_json_report(emu_env: Emulator, tenant: str, tree: Path) -> None:
+    """--include / --exclude filter the walk; --json prints the report and no progress lines."""
+    batch_id = run_json("--provider", "aihub", "batches", "create", "texts")["id"]
+    report = run_json(
+        "--provider",
+        "aihub",
+        "files",
+        "upload",
+        batch_id,
+        str(tree),
+        "--include",
+        "*.txt",
+        "--exclude",
+        "doc-2.*",
+        "--verify",
+        "sha256",
+    )
+    assert {"ok": True, "uploaded": 2, "failed": 0}.items() <= report.items()
+    assert sorted(f["name"] for f in report["files"]) == ["doc-1.txt", "doc-3.txt"]
+
+
+def test_upload_with_one_failing_file_exits_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tree: Path
+) -> None:
+    """One file answered 500 on every attempt: the rest upload, the command exits 4."""
+    faults = Faults(rules=[Fault.status(500, methods="PUT", paths="*/files/doc-2.txt")])
+    with Emulator(faults=faults) as emu, emu.serve():
+        monkeypatch.setenv("AIHUB_API_ROOT", emu.aihub_api_root)
+        monkeypatch.setenv("AIHUB_API_TOKEN", "partial")
+        batch_id = run_json("--provider", "aihub", "batches", "create", "partial")["id"]
+
+        result = run("--provider", "aihub", "files", "upload", batch_id, str(tree))
+        line = assert_one_error_line(result, ExitCode.PARTIAL_UPLOAD)
+        assert "1 of 4 files failed" in line
+        assert "doc-2.txt" in line
+        assert re.search(r"^\[\d/4\] failed doc-2\.txt: .*500", result.stdout, re.M)
+        assert "3 uploaded" in result.stdout
+
+        as_json = run("--json", "--provider", "aihub", "files", "upload", batch_id, str(tree))
+        assert as_json.exit_code == ExitCode.PARTIAL_UPLOAD
+        report = json.loads(as_json.stdout)
+        assert [f["name"] for f in report["files"] if f["status"] == "failed"] == ["doc-2.txt"]
+        stored = aihub(emu, "partial").list_files(batch_id)
+        assert sorted(f.name for f in stored) == ["doc-1.txt", "doc-3.txt", "form.pdf"]
+
+
+def test_upload_of_a_missing_path_exits_2(emu_env: Emulator) -> None:
+    """A path that does not exist is invalid input: nothing is sent."""
+    batch_id = run_json("--provider", "aihub", "batches", "create", "missing")["id"]
+    line = assert_one_error_line(
+        run("--provider", "aihub", "files", "upload", batch_id, "no/such/dir"), ExitCode.USAGE
+    )
+    assert "does not exist" in line
+
+
+def test_upload_to_a_missing_batch_is_one_404_not_a_failure_per_file(
+    emu_env: Emulator, tenant: str, tree: Path
+) -> None:
+    """The batch is checked first: a missing one exits 3 and no file is sent."""
+    line = assert_one_error_line(
+        run("--provider", "aihub", "files", "upload", "424242", str(tree)), ExitCode.PROVIDER
+    )
+    assert "404" in line
+    assert [r for r in emu_env.requests if r.tenant == tenant and r.method == "PUT"] == []
+
+
+def test_upload_view_draws_a_bar_on_a_terminal() -> None:
+    """On a terminal the upload shows one bar with files and bytes, not a line per file."""
+    from batchkit._upload import UploadProgress
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    with UploadView(console) as view:
+        for done, name in enumerate(["a.txt", "b.txt"], start=1):
+            view(UploadProgress("started", name, done - 1, 2, (done - 1) * 1000, 2000))
+            view(UploadProgress("uploaded", name, done, 2, done * 1000, 2000))
+    rendered = out.getvalue()
+    assert "2/2 files" in rendered
+    assert "2.0/2.0 kB" in rendered
+    assert "[1/2]" not in rendered
+
+
+# -- interruptions, unexpected errors, --debug --------------------------------------------
+
+
+def test_ctrl_c_exits_130(emu_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during a command prints `error: interrupted` and exits 130."""
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AIHubProvider, "list_files", interrupted)
+    line = assert_one_error_line(
+        run("--provider", "aihub", "files", "list", "1"), ExitCode.INTERRUPTED
+    )
+    assert line == "error: interrupted"
+
+
+def test_unexpected_errors_exit_1_and_debug_shows_the_traceback(
+    emu_env: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug surfaces as one line (exit 1); --debug adds the traceback."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(AIHubProvider, "list_files", broken)
+    line = assert_one_error_line(run("--provider", "aihub", "files", "list", "1"), 1)
+    assert "RuntimeError: boom" in line
+    debug = run("--debug", "--provider", "aihub", "files", "list", "1")
+    assert debug.exit_code == 1
+    assert "Traceback" in debug.stderr
+    assert debug.stderr.rstrip().endswith("error: RuntimeError: boom")
+
+
+# -- emulator and demo --------------------------------------------------------------------
+
+
+def test_emulator_command_delegates_to_the_emulator_main(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`batchkit emulator` passes --host/--port to the emulator's own main, and its status."""
+    calls: list[Sequence[str] | None] = []
+
+    def fake_main(argv: Sequence[str] | None) -> int:
+        calls.append(argv)
+        return 0
+
+    monkeypatch.setattr("batchkit.cli._app._emulator_main", lambda: fake_main)
+    assert run("emulator", "--port", "9999").exit_code == 0
+    assert calls == [["--host", "127.0.0.1", "--port", "9999"]]
+
+
+def test_run_demo_runs_the_pipeline_on_both_providers() -> None:
+    """The demo creates, uploads (AI Hub), counts tasks (Scale) and skips by capability."""
+    out = io.StringIO()
+    assert run_demo(Console(file=out, width=120)) == 0
+    text = out.getvalue()
+    assert re.search(r"upload\s+21 files, 11\.1 MB .*\(big file in parts\), verified", text)
+    assert "skipped: aihub does not support finalize" in text
+    assert "skipped: scale does not support upload" in text
+    assert "skipped: scale does not support delete_batch" in text
+    assert "tasks: 6 pending, 5 completed, 1 error, 0 canceled (12 total)" in text
+    assert "batch and files deleted" in text
+    assert "demo finished" in text
+
+
+def test_demo_command_in_a_subprocess_exits_0() -> None:
+    """`python -m batchkit.cli demo` runs to the end on its own emulator and exits 0."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIHUB_", "SCALE_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "batchkit.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "demo finished" in done.stdout
+    assert "scale" in done.stdout
+    assert done.stderr == ""
