@@ -84,8 +84,13 @@ class RetrySettings:
 
 
 def segment(value: str | int) -> str:
-    """Percent-encode one path segment with no safe characters (`/` → `%2F`)."""
-    return quote(str(value), safe="")
+    """Percent-encode one path segment with no safe characters (`/` → `%2F`).
+
+    `.` and `..` are encoded too (`%2E`), or URL normalisation would treat them as
+    dot-segments and the request would leave its path (a batch named `..`).
+    """
+    quoted = quote(str(value), safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 _LOOPBACK_NAMES = {"localhost"}
@@ -248,6 +253,10 @@ class HttpSession:
         """The absolute URL of a path relative to the API root."""
         return f"{self.api_root}/{path.lstrip('/')}"
 
+    def _same_origin(self, url: httpx.URL) -> bool:
+        base = self.client.base_url
+        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+
     def _build(self, call: Call) -> httpx.Request:
         content: Any = call.content() if callable(call.content) else call.content
         return self.client.build_request(
@@ -262,8 +271,11 @@ class HttpSession:
     def _once(self, call: Call, *, stream: bool) -> httpx.Response:
         request = self._build(call)
         log.debug("%s %s (%s)", request.method, request.url, call.operation)
+        # absolute URLs come from vendor Location headers: credentials go to the API's own
+        # origin only, never to another host a response points at
+        auth: Any = httpx.USE_CLIENT_DEFAULT if self._same_origin(request.url) else None
         try:
-            response = self.client.send(request, stream=stream)
+            response = self.client.send(request, stream=stream, auth=auth)
         except httpx.TransportError as e:
             log.debug("%s %s: %s", request.method, request.url, type(e).__name__)
             text = f"{self.provider} {call.operation} failed: {type(e).__name__}: {e}"

@@ -59,6 +59,6 @@ def by_offset(
                 return
             count += 1
             yield item
-        if not items or not more:
+        if not items or not more or (limit is not None and count >= limit):
             return
         offset += len(items)

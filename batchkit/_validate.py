@@ -78,7 +78,7 @@ def priority(value: object) -> int:
 def byte_range(start: int, end: int | None, *, size: int | None = None) -> tuple[int, int | None]:
     """Check an inclusive byte range `start..end` (end None = to the end of the file)."""
     for label, v in (("start", start), ("end", end)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+        if (v is not None or label == "start") and (isinstance(v, bool) or not isinstance(v, int)):
             raise InvalidInput(f"byte range {label} must be an int, got {v!r}")
     if start < 0:
         raise InvalidInput(f"byte range start {start} is negative: ranges start at 0")

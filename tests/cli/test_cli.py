@@ -33,7 +33,7 @@ def run(*args: str) -> Result:
 def run_json(*args: str) -> Any:
     """Invoke with --json; the command must succeed and print exactly one JSON document."""
     result = run("--json", *args)
-    assert result.exit_code == 0, result.output
+    assert 0 == result.exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -41,7 +41,7 @@ def assert_one_error_line(result: Result, code: int) -> str:
     """The command failed with `code` and said why in one `error:` line, no traceback."""
     assert code == result.exit_code, result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    assert 1 == len(lines), result.stderr
     assert lines[0].startswith("error: ")
     assert "Traceback" not in result.output
     return lines[0]
@@ -83,7 +83,7 @@ def test_importing_batchkit_does_not_import_click_or_rich() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert out.stdout.strip() == "[]"
+    assert "[]" == out.stdout.strip()
 
 
 def test_main_without_the_cli_extra_says_what_to_install(
@@ -93,14 +93,14 @@ def test_main_without_the_cli_extra_says_what_to_install(
     monkeypatch.setitem(sys.modules, "click", None)
     with pytest.raises(SystemExit) as exited:
         main(["providers"])
-    assert exited.value.code == ExitCode.USAGE
-    assert capsys.readouterr().err == MISSING_EXTRA + "\n"
+    assert ExitCode.USAGE == exited.value.code
+    assert MISSING_EXTRA + "\n" == capsys.readouterr().err
 
 
 def test_help_epilog_lists_every_exit_code() -> None:
     """`batchkit --help` documents the exit codes."""
     result = run("--help")
-    assert result.exit_code == 0
+    assert 0 == result.exit_code
     for code, meaning in EXIT_CODES:
         assert re.search(rf"^\s+{code}\s+{re.escape(meaning)}$", result.stdout, re.M), code
 
@@ -111,12 +111,12 @@ def test_help_epilog_lists_every_exit_code() -> None:
 def test_providers_table_shows_every_capability_for_both_providers() -> None:
     """`batchkit providers` prints the matrix: one row per capability, a column per provider."""
     result = run("providers")
-    assert result.exit_code == 0
+    assert 0 == result.exit_code
     header = next(line for line in result.stdout.splitlines() if "capability" in line)
     assert "aihub" in header
     assert "scale" in header
     upload_row = next(line for line in result.stdout.splitlines() if "UPLOAD_FILES" in line)
-    assert re.findall("[✓—]", upload_row) == ["✓", "—"]
+    assert ["✓", "—"] == re.findall("[✓—]", upload_row)
     for flag in batchkit.Capability:
         assert str(flag.name) in result.stdout
 
@@ -138,7 +138,7 @@ def test_config_show_masks_the_token_from_the_environment(
     token = "aihub-secret-token-0123456789"
     monkeypatch.setenv("AIHUB_API_TOKEN", token)
     result = run("--provider", "aihub", "--api-root", "http://127.0.0.1:9/api", "config", "show")
-    assert result.exit_code == 0, result.output
+    assert 0 == result.exit_code, result.output
     assert token not in result.output
     assert "****89" in result.stdout
     assert "$AIHUB_API_TOKEN" in result.stdout
@@ -161,7 +161,7 @@ def test_config_show_json_masks_a_profile_secret(
         encoding="utf-8",
     )
     result = run("--config", str(config), "--json", "config", "show")
-    assert result.exit_code == 0, result.output
+    assert 0 == result.exit_code, result.output
     assert key not in result.output
     document = json.loads(result.stdout)
     assert {
@@ -192,11 +192,11 @@ def test_unknown_profile_exits_2(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2() -> None:
     """Unknown options, missing arguments and bad values are click usage errors (exit 2)."""
-    assert run("batches", "get").exit_code == ExitCode.USAGE
-    assert run("--token", "x", "providers").exit_code == ExitCode.USAGE
-    assert run("batches", "list", "--limit", "0").exit_code == ExitCode.USAGE
+    assert ExitCode.USAGE == run("batches", "get").exit_code
+    assert ExitCode.USAGE == run("--token", "x", "providers").exit_code
+    assert ExitCode.USAGE == run("batches", "list", "--limit", "0").exit_code
     bad_range = run("files", "download", "1", "a.txt", "--range", "9-2")
-    assert bad_range.exit_code == ExitCode.USAGE
+    assert ExitCode.USAGE == bad_range.exit_code
     assert "END must not be before START" in bad_range.output
 
 
@@ -216,8 +216,8 @@ def test_invalid_input_exits_2(emu_env: Emulator) -> None:
 def test_aihub_batch_lifecycle(emu_env: Emulator, tenant: str) -> None:
     """Create, get, list, status and delete an AI Hub batch; afterwards get is a 404 (exit 3)."""
     created = run_json("--provider", "aihub", "batches", "create", "invoices")
-    assert created["provider"] == "aihub"
-    assert created["name"] == "invoices"
+    assert "aihub" == created["provider"]
+    assert "invoices" == created["name"]
     batch_id = created["id"]
 
     got = run_json("--provider", "aihub", "batches", "get", batch_id)
@@ -266,10 +266,10 @@ def test_scale_batch_status_counts_finalize_and_prioritize(emu_env: Emulator, te
         run_json("--provider", "scale", "batches", "finalize", "cats-1")["state"] == "in_progress"
     )
     prioritized = run_json("--provider", "scale", "batches", "prioritize", "cats-1", "30")
-    assert prioritized == {"batch_id": "cats-1", "priority": 30}
+    assert {"batch_id": "cats-1", "priority": 30} == prioritized
     in_progress = run_json("--provider", "scale", "batches", "list", "--state", "in_progress")
     assert [b["id"] for b in in_progress] == ["cats-1"]
-    assert run_json("--provider", "scale", "batches", "list", "--state", "completed") == []
+    assert [] == run_json("--provider", "scale", "batches", "list", "--state", "completed")
 
 
 def test_unsupported_operations_exit_5(emu_env: Emulator) -> None:
@@ -279,10 +279,10 @@ def test_unsupported_operations_exit_5(emu_env: Emulator) -> None:
     )
     assert "scale does not support list_files" in line
     assert "aihub" in line
-    assert run("--provider", "scale", "batches", "delete", "b").exit_code == ExitCode.UNSUPPORTED
+    assert ExitCode.UNSUPPORTED == run("--provider", "scale", "batches", "delete", "b").exit_code
     upload = run("--provider", "scale", "files", "upload", "b", ".")
-    assert upload.exit_code == ExitCode.UNSUPPORTED
-    assert run("--provider", "aihub", "batches", "finalize", "1").exit_code == ExitCode.UNSUPPORTED
+    assert ExitCode.UNSUPPORTED == upload.exit_code
+    assert ExitCode.UNSUPPORTED == run("--provider", "aihub", "batches", "finalize", "1").exit_code
 
 
 def test_vendor_errors_exit_3(emu_env: Emulator) -> None:
@@ -304,7 +304,7 @@ def test_upload_directory_prints_a_line_per_file_then_list_download_delete(
     batch_id = run_json("--provider", "aihub", "batches", "create", "scans")["id"]
 
     result = run("--provider", "aihub", "files", "upload", batch_id, str(tree))
-    assert result.exit_code == 0, result.output
+    assert 0 == result.exit_code, result.output
     lines = result.stdout.splitlines()
     names = ["doc-1.txt", "doc-2.txt", "doc-3.txt", "form.pdf"]
     for name in names:
@@ -326,7 +326,7 @@ def test_upload_directory_prints_a_line_per_file_then_list_download_delete(
         "--provider", "aihub", "files", "download", batch_id, "doc-3.txt", "-o", str(out)
     )
     assert {"bytes": 300, "path": str(out)}.items() <= downloaded.items()
-    assert out.read_bytes() == b"x" * 300
+    assert b"x" * 300 == out.read_bytes()
     ranged = run(
         "--provider",
         "aihub",
@@ -339,8 +339,8 @@ def test_upload_directory_prints_a_line_per_file_then_list_download_delete(
         "-o",
         "-",
     )
-    assert ranged.exit_code == 0
-    assert ranged.stdout_bytes == b"PDF"
+    assert 0 == ranged.exit_code
+    assert b"PDF" == ranged.stdout_bytes
 
     into_dir = tmp_path / "downloads"
     into_dir.mkdir()
@@ -352,9 +352,9 @@ def test_upload_directory_prints_a_line_per_file_then_list_download_delete(
     )
     assert [into_dir / "doc-1.txt"] == list(into_dir.iterdir())
 
-    assert run("--provider", "aihub", "files", "delete", batch_id, "doc-1.txt").exit_code == 0
+    assert 0 == run("--provider", "aihub", "files", "delete", batch_id, "doc-1.txt").exit_code
     left = aihub(emu_env, tenant).list_files(batch_id)
-    assert sorted(f.name for f in left) == ["doc-2.txt", "doc-3.txt", "form.pdf"]
+    assert ["doc-2.txt", "doc-3.txt", "form.pdf"] == sorted(f.name for f in left)
 
 
 def test_upload_include_exclude_and_json_report(emu_env: Emulator, tenant: str, tree: Path) -> None:
@@ -375,7 +375,7 @@ def test_upload_include_exclude_and_json_report(emu_env: Emulator, tenant: str, 
         "sha256",
     )
     assert {"ok": True, "uploaded": 2, "failed": 0}.items() <= report.items()
-    assert sorted(f["name"] for f in report["files"]) == ["doc-1.txt", "doc-3.txt"]
+    assert ["doc-1.txt", "doc-3.txt"] == sorted(f["name"] for f in report["files"])
 
 
 def test_upload_with_one_failing_file_exits_4(
@@ -396,11 +396,11 @@ def test_upload_with_one_failing_file_exits_4(
         assert "3 uploaded" in result.stdout
 
         as_json = run("--json", "--provider", "aihub", "files", "upload", batch_id, str(tree))
-        assert as_json.exit_code == ExitCode.PARTIAL_UPLOAD
+        assert ExitCode.PARTIAL_UPLOAD == as_json.exit_code
         report = json.loads(as_json.stdout)
         assert [f["name"] for f in report["files"] if f["status"] == "failed"] == ["doc-2.txt"]
         stored = aihub(emu, "partial").list_files(batch_id)
-        assert sorted(f.name for f in stored) == ["doc-1.txt", "doc-3.txt", "form.pdf"]
+        assert ["doc-1.txt", "doc-3.txt", "form.pdf"] == sorted(f.name for f in stored)
 
 
 def test_upload_of_a_missing_path_exits_2(emu_env: Emulator) -> None:
@@ -452,7 +452,7 @@ def test_ctrl_c_exits_130(emu_env: Emulator, monkeypatch: pytest.MonkeyPatch) ->
     line = assert_one_error_line(
         run("--provider", "aihub", "files", "list", "1"), ExitCode.INTERRUPTED
     )
-    assert line == "error: interrupted"
+    assert "error: interrupted" == line
 
 
 def test_unexpected_errors_exit_1_and_debug_shows_the_traceback(
@@ -467,7 +467,7 @@ def test_unexpected_errors_exit_1_and_debug_shows_the_traceback(
     line = assert_one_error_line(run("--provider", "aihub", "files", "list", "1"), 1)
     assert "RuntimeError: boom" in line
     debug = run("--debug", "--provider", "aihub", "files", "list", "1")
-    assert debug.exit_code == 1
+    assert 1 == debug.exit_code
     assert "Traceback" in debug.stderr
     assert debug.stderr.rstrip().endswith("error: RuntimeError: boom")
 
@@ -486,14 +486,14 @@ def test_emulator_command_delegates_to_the_emulator_main(
         return 0
 
     monkeypatch.setattr("batchkit.cli._app._emulator_main", lambda: fake_main)
-    assert run("emulator", "--port", "9999").exit_code == 0
+    assert 0 == run("emulator", "--port", "9999").exit_code
     assert calls == [["--host", "127.0.0.1", "--port", "9999"]]
 
 
 def test_run_demo_runs_the_pipeline_on_both_providers() -> None:
     """The demo creates, uploads (AI Hub), counts tasks (Scale) and skips by capability."""
     out = io.StringIO()
-    assert run_demo(Console(file=out, width=120)) == 0
+    assert 0 == run_demo(Console(file=out, width=120))
     text = out.getvalue()
     assert re.search(r"upload\s+21 files, 11\.1 MB .*\(big file in parts\), verified", text)
     assert "skipped: aihub does not support finalize" in text
@@ -514,7 +514,7 @@ def test_demo_command_in_a_subprocess_exits_0() -> None:
         timeout=120,
         env=env,
     )
-    assert done.returncode == 0, done.stderr
+    assert 0 == done.returncode, done.stderr
     assert "demo finished" in done.stdout
     assert "scale" in done.stdout
-    assert done.stderr == ""
+    assert "" == done.stderr

@@ -2,7 +2,6 @@
 ranged downloads and pagination."""
 
 # `assert expected == actual` is the project's test style (DESIGN.md)
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

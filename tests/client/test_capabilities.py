@@ -2,7 +2,6 @@
 generated from the registry, and the registry's rules."""
 
 # `assert expected == actual` is the project's test style (DESIGN.md)
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """`batchkit.toml` profiles, environment overrides, secret references and their errors."""
 
 # `assert expected == actual` is the project's test style (DESIGN.md)
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

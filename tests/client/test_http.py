@@ -2,7 +2,6 @@
 that no credential ever leaks into reprs, messages, logs or other hosts."""
 
 # `assert expected == actual` is the project's test style (DESIGN.md)
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The vendors' documented example responses, served verbatim, parse into neutral objects."""
 
 # `assert expected == actual` is the project's test style (DESIGN.md)
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

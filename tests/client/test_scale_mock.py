@@ -2,7 +2,6 @@
 create options, metadata and projects."""
 
 # `assert expected == actual` is the project's test style (DESIGN.md)
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

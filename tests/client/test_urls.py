@@ -1,7 +1,6 @@
 """Names in URL paths travel as one percent-encoded segment and decode back exactly."""
 
 # `assert expected == actual` is the project's test style (DESIGN.md)
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

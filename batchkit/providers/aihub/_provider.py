@@ -128,7 +128,7 @@ class AIHubProvider(BatchProvider):
         self.http.close()
 
     def _check_batch_id(self, batch_id: str) -> str:
-        if not batch_id.isdigit():
+        if not (batch_id.isascii() and batch_id.isdigit()):
             raise InvalidInput(
                 f"AI Hub batch ids are integers, got {batch_id!r}: pass the id create_batch "
                 "returned (or the Batch itself)"

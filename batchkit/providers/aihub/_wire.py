@@ -100,7 +100,7 @@ class WirePart:
 def _batch_id(value: Any, _: Any) -> BatchId:
     if isinstance(value, int) and not isinstance(value, bool):
         return BatchId(value)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return BatchId(value)
     raise ValueError(f"expected an integer batch id, got {value!r}")
 
