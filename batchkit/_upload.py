@@ -681,6 +681,8 @@ def upload(
     if journal_path is not None:
         provider.require(Capability.LIST_FILES, "upload(resume=...)")
     items = _plan(sources, _patterns("include", include), _patterns("exclude", exclude))
+    # one request up front: an unknown batch is one NotFound, not a failure per file
+    provider.get_batch(batch_id)
 
     journal: _Journal | None = None
     journaled: Mapping[str, Mapping[str, Any]] = {}

@@ -26,6 +26,24 @@ def _parser() -> argparse.ArgumentParser:
         default=2,
         help="polls an AI Hub job stays running before it completes (default %(default)s)",
     )
+    parser.add_argument(
+        "--part-size",
+        type=int,
+        default=None,
+        help="AI Hub multipart part size in bytes (default 10 MiB)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds added to every request (default %(default)s)",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        help="up to this many extra seconds per request, seeded (default %(default)s)",
+    )
     return parser
 
 
@@ -51,7 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    with Emulator(tokens=tokens, job_polls=args.job_polls) as emulator:
+    if args.part_size is not None and args.part_size < 1:
+        print(f"--part-size must be positive, got {args.part_size}", file=sys.stderr)
+        return 2
+    if args.latency < 0 or args.jitter < 0:
+        print("--latency and --jitter must not be negative", file=sys.stderr)
+        return 2
+    from batchkit.emulator._faults import Latency
+
+    latency = (
+        Latency(fixed=args.latency, jitter=args.jitter) if args.latency or args.jitter else None
+    )
+    with Emulator(
+        tokens=tokens, job_polls=args.job_polls, part_size=args.part_size, latency=latency
+    ) as emulator:
         url = base_url(sock)
         print(f"AI Hub API root: {url}/api", flush=True)
         print(f"Scale API root: {url}/v1", flush=True)

@@ -56,8 +56,9 @@ class Emulator:
     latency (swap it to test latency without waiting).
     """
 
-    #: Base URL that works with :meth:`transport` (no socket, so no real host).
-    IN_PROCESS_URL: ClassVar[str] = "http://batchkit-emulator"
+    #: Base URL that works with :meth:`transport` (no socket, so no real host). A
+    #: ``.localhost`` name (RFC 6761): clients that allow plain http only to loopback accept it.
+    IN_PROCESS_URL: ClassVar[str] = "http://batchkit-emulator.localhost"
 
     def __init__(
         self,
@@ -66,9 +67,13 @@ class Emulator:
         latency: Latency | float | None = None,
         tokens: Iterable[str] | None = None,
         job_polls: int = 2,
+        part_size: int | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Sleep | None = None,
     ) -> None:
+        if part_size is not None and part_size < 1:
+            raise ValueError(f"part_size must be >= 1, got {part_size}")
+        self._part_size = part_size
         self._accept = _accept(None if tokens is None else frozenset(tokens))
         self._clock = clock
         self._job_polls = job_polls
@@ -135,6 +140,8 @@ class Emulator:
                 backend = AIHubBackend(
                     clock=self._clock, storage_dir=storage, job_polls=self._job_polls
                 )
+                if self._part_size is not None:
+                    backend.part_size = self._part_size
                 self._aihub_parts = (backend, AIHubApp(backend, accept=self._accept))
             return self._aihub_parts
 

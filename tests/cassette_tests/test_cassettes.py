@@ -66,7 +66,7 @@ my_vcr = vcr.VCR(
 def roots() -> Iterator[tuple[str, str]]:
     """API roots: a live emulator while recording, a dead loopback port on replay."""
     if RECORDING:
-        with Emulator(job_polls=1, part_size=64 * 1024).serve() as emu:
+        with Emulator(job_polls=1, part_size=16 * 1024).serve() as emu:
             yield emu.aihub_api_root, emu.scale_api_root
     else:
         yield REPLAY_ROOT + "/api", REPLAY_ROOT + "/v1"
@@ -74,7 +74,7 @@ def roots() -> Iterator[tuple[str, str]]:
 
 def _aihub(root: str) -> Any:
     p = batchkit.connect(
-        "aihub", api_root=root, token=AIHUB_TOKEN, multipart_threshold=100 * 1024,
+        "aihub", api_root=root, token=AIHUB_TOKEN, multipart_threshold=32 * 1024,
         part_concurrency=1, poll_initial=0.0,
     )
     return p
@@ -82,7 +82,7 @@ def _aihub(root: str) -> Any:
 
 def test_aihub_every_operation_replays_from_cassette() -> None:
     """Batches, single and multipart upload, listing, ranged download, jobs, Filesystem API."""
-    payload = bytes(range(256)) * 1000  # 256 KB: multipart in 64 KB parts
+    payload = bytes(range(256)) * 160  # 40 KB: multipart in three 16 KB parts
     with roots() as (aihub_root, _), my_vcr.use_cassette("aihub_operations.yaml"):
         p = _aihub(aihub_root)
         batch = p.create_batch("cassette batch", project=None)

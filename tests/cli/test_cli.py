@@ -262,13 +262,12 @@ def test_scale_batch_status_counts_finalize_and_prioritize(emu_env: Emulator, te
     human = run("--provider", "scale", "batches", "status", "cats-1")
     assert re.search(r"^completed\s+3$", human.stdout, re.M), human.stdout
 
-    assert (
-        run_json("--provider", "scale", "batches", "finalize", "cats-1")["state"] == "in_progress"
-    )
+    finalized = run_json("--provider", "scale", "batches", "finalize", "cats-1")
+    assert "in_progress" == finalized["state"]
     prioritized = run_json("--provider", "scale", "batches", "prioritize", "cats-1", "30")
     assert {"batch_id": "cats-1", "priority": 30} == prioritized
     in_progress = run_json("--provider", "scale", "batches", "list", "--state", "in_progress")
-    assert [b["id"] for b in in_progress] == ["cats-1"]
+    assert ["cats-1"] == [b["id"] for b in in_progress]
     assert [] == run_json("--provider", "scale", "batches", "list", "--state", "completed")
 
 
@@ -317,7 +316,7 @@ def test_upload_directory_prints_a_line_per_file_then_list_download_delete(
     assert sorted(names) == sorted(r.path.rsplit("/", 1)[1] for r in puts)
 
     listed = run_json("--provider", "aihub", "files", "list", batch_id)
-    assert {f["name"]: f["size"] for f in listed if f["name"] == "doc-2.txt"} == {"doc-2.txt": 200}
+    assert 200 == {f["name"]: f["size"] for f in listed}["doc-2.txt"]
     human = run("--provider", "aihub", "files", "list", batch_id)
     assert "4 files, 613 B" in human.stdout
 
@@ -398,7 +397,7 @@ def test_upload_with_one_failing_file_exits_4(
         as_json = run("--json", "--provider", "aihub", "files", "upload", batch_id, str(tree))
         assert ExitCode.PARTIAL_UPLOAD == as_json.exit_code
         report = json.loads(as_json.stdout)
-        assert [f["name"] for f in report["files"] if f["status"] == "failed"] == ["doc-2.txt"]
+        assert ["doc-2.txt"] == [f["name"] for f in report["files"] if f["status"] == "failed"]
         stored = aihub(emu, "partial").list_files(batch_id)
         assert ["doc-1.txt", "doc-3.txt", "form.pdf"] == sorted(f.name for f in stored)
 
@@ -420,7 +419,7 @@ def test_upload_to_a_missing_batch_is_one_404_not_a_failure_per_file(
         run("--provider", "aihub", "files", "upload", "424242", str(tree)), ExitCode.PROVIDER
     )
     assert "404" in line
-    assert [r for r in emu_env.requests if r.tenant == tenant and r.method == "PUT"] == []
+    assert [] == [r for r in emu_env.requests if r.tenant == tenant and r.method == "PUT"]
 
 
 def test_upload_view_draws_a_bar_on_a_terminal() -> None:
@@ -487,7 +486,7 @@ def test_emulator_command_delegates_to_the_emulator_main(
 
     monkeypatch.setattr("batchkit.cli._app._emulator_main", lambda: fake_main)
     assert 0 == run("emulator", "--port", "9999").exit_code
-    assert calls == [["--host", "127.0.0.1", "--port", "9999"]]
+    assert [["--host", "127.0.0.1", "--port", "9999"]] == calls
 
 
 def test_run_demo_runs_the_pipeline_on_both_providers() -> None:

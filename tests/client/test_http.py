@@ -137,9 +137,14 @@ def test_aihub_create_batch_read_error_says_it_may_have_taken_effect(kit):
 @pytest.mark.parametrize("failure", [httpx.ConnectError, httpx.ConnectTimeout, 503, 429])
 def test_aihub_create_batch_is_retried_when_the_request_was_never_handled(kit, failure):
     """Connect errors (never sent), 503 and 429 (declined unhandled) are retried."""
-    rec = kit.Recorder(flaky([failure], ok_json({"id": 12})))
+    def created_then_fetched(request: httpx.Request) -> httpx.Response:
+        body = {"id": 12} if request.method == "POST" else {"id": 12, "name": "b"}
+        return httpx.Response(200, json=body)
+
+    rec = kit.Recorder(flaky([failure], created_then_fetched))
     batch = kit.aihub(rec.transport).create_batch("b")
-    assert ("12", 2) == (batch.id, len(rec.requests))
+    posts = [r for r in rec.requests if r.method == "POST"]
+    assert ("12", "b", 2) == (batch.id, batch.name, len(posts))
 
 
 # -- Scale create_batch: names are unique ------------------------------------------------

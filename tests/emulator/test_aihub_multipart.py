@@ -407,35 +407,3 @@ def test_upload_memory_stays_far_below_the_file_size(emu: Emulator) -> None:
         emu.aihub.part_size = old_part_size
     assert expected.hexdigest() == got.hexdigest()
     assert peak < 12 * 1024 * 1024, f"peak {peak} bytes"
-
-
-@pytest.mark.skipif(
-    not os.environ.get("BATCHKIT_BIG_TESTS"), reason="set BATCHKIT_BIG_TESTS=1 (1 GiB on disk x3)"
-)
-def test_one_gibibyte_multipart_upload_works(emu: Emulator) -> None:
-    """A 1 GiB upload in 64 MiB parts commits and reads back with the same digest."""
-    size = 1024 * 1024 * 1024
-    old_part_size = emu.aihub.part_size
-    emu.aihub.part_size = 64 * 1024 * 1024
-    try:
-        expected = hashlib.sha256()
-        with new_client(emu) as hub:
-            batch_id = create_batch(hub)
-            session = start(hub, batch_id, size, "gib.bin")
-            source = chunks(size)
-            parts = []
-            for num in range(1, 17):
-                pieces = [next(source) for _ in range(64)]
-                for piece in pieces:
-                    expected.update(piece)
-                parts.append(hub.put(f"{session}/parts/{num}", content=iter(pieces)).json())
-                del pieces
-            assert hub.post(session, json={"action": "commit", "parts": parts}).status_code == 204
-            got = hashlib.sha256()
-            path = batch_folder(hub, batch_id) + "/gib.bin"
-            with hub.stream("GET", fs_url(path), params={"expect-node-type": "file"}) as stream:
-                for piece in stream.iter_bytes():
-                    got.update(piece)
-    finally:
-        emu.aihub.part_size = old_part_size
-    assert expected.hexdigest() == got.hexdigest()

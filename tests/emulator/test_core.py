@@ -86,7 +86,7 @@ def test_an_unserved_emulator_uses_the_in_process_url():
     """Before serve(), the roots use IN_PROCESS_URL, which works with transport()."""
     with Emulator() as emu:
         assert emu.url == Emulator.IN_PROCESS_URL
-        assert emu.scale_api_root == "http://batchkit-emulator/v1"
+        assert emu.scale_api_root == "http://batchkit-emulator.localhost/v1"
         assert not emu.served
 
 

@@ -32,9 +32,9 @@ def test_soak_every_file_arrives_byte_exact_with_no_duplicates_and_no_open_sessi
         rules=[
             Fault.status(503, rate=0.10),
             Fault.rate_limit(rate=0.05, retry_after=1),
-            # a drop never reaches the vendor; scoped to idempotent methods, because a POST
-            # that dies on the wire cannot be told apart from one whose response was lost
-            # (that case is R2's)
+            # a drop lets the vendor act, then cuts the response short. Scoped to idempotent
+            # methods: a POST cut short is the "response lost" case, which R2 covers (an AI Hub
+            # multipart start cannot be safely repeated, and its session id would be lost)
             Fault.drop(rate=0.03, methods={"GET", "PUT", "DELETE", "HEAD"}),
         ],
     )

@@ -158,9 +158,16 @@ class AIHubProvider(BatchProvider):
         if options:
             raise InvalidInput(f"AI Hub create_batch takes no options, got {sorted(options)}")
         batch_id = wire.parse_created(self.http.send(wire.create_batch(name, project)))
-        return Batch(
-            provider=self.name, id=batch_id, name=name, project=project, state=BatchState.OPEN
-        )
+        try:
+            # the create response holds only the id: fetch the rest (owner, workspace,
+            # created_at) so a new Batch looks like one from get_batch / list_batches
+            return self.get_batch(batch_id)
+        except BatchkitError as e:
+            log.warning("aihub batch %s created, but fetching it failed: %s", batch_id, e)
+            return Batch(
+                provider=self.name, id=batch_id, name=name, project=project,
+                state=BatchState.OPEN,
+            )
 
     def get_batch(self, batch: BatchRef) -> Batch:
         """Fetch a batch by id."""
