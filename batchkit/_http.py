@@ -224,7 +224,7 @@ class HttpSession:
         timeout: float | httpx.Timeout = 30.0,
         retry: RetrySettings | None = None,
         transport: httpx.BaseTransport | None = None,
-        max_connections: int = 20,
+        max_connections: int = 32,
     ) -> None:
         self.provider = provider
         self.api_root = api_root.rstrip("/")
@@ -233,7 +233,11 @@ class HttpSession:
             base_url=self.api_root + "/",
             auth=auth,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            # no pool timeout: our own concurrency is bounded, so waiting for a pooled
+            # connection is queueing, not a failure
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(
+                timeout, pool=None
+            ),
             transport=transport,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections

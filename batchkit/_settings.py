@@ -28,7 +28,8 @@ class CommonSettings:
     #: total seconds one call may spend retrying
     retry_timeout: float = 120.0
     allow_insecure_http: bool = False
-    max_connections: int = 20
+    #: pooled keep-alive connections (bulk upload runs 16 files at once by default)
+    max_connections: int = 32
     #: an httpx transport to send through (tests: `Emulator().transport()`)
     transport: httpx.BaseTransport | None = attrs.field(default=None, repr=False)
 

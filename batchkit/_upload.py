@@ -645,7 +645,7 @@ def upload(
     batch: BatchRef,
     sources: Source | Iterable[Source],
     *,
-    concurrency: int = 8,
+    concurrency: int = 16,
     on_progress: ProgressCallback | None = None,
     resume: bool | str | os.PathLike[str] | None = None,
     verify: VerifyMode = "size",

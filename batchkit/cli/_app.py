@@ -535,7 +535,7 @@ def files() -> None:
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
-    default=8,
+    default=16,
     show_default=True,
     help="Files sent at once.",
 )

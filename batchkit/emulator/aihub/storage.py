@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from batchkit.emulator.aihub.errors import Conflict
 
@@ -96,7 +97,7 @@ class BlobStore:
             with path.open("wb") as out:
                 for part in parts:
                     with part.open("rb") as src:
-                        shutil.copyfileobj(src, out, CHUNK_SIZE)
+                        _copy_into(src, out)
         except BaseException:
             self.discard(path)
             raise
@@ -107,6 +108,31 @@ class BlobStore:
         """Remove a blob if it exists (open readers keep reading: POSIX unlink semantics)."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+def _copy_into(src: BinaryIO, out: BinaryIO) -> None:
+    """Append ``src`` to ``out``: in the kernel where it can (``copy_file_range``, no trip
+    through user space; a 1 GiB commit drops from seconds to a fraction), else by chunks."""
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is not None:
+        out.flush()
+        start = out.seek(0, os.SEEK_END)
+        try:
+            remaining = os.fstat(src.fileno()).st_size
+            while remaining > 0:
+                copied = copy_range(src.fileno(), out.fileno(), min(remaining, 1 << 30))
+                if copied == 0:
+                    break
+                remaining -= copied
+            if remaining == 0:
+                out.seek(0, os.SEEK_END)
+                return
+        except OSError:
+            pass  # e.g. a file system without it: fall back below
+        src.seek(0)
+        out.seek(start)
+        out.truncate()
+    shutil.copyfileobj(src, out, CHUNK_SIZE)
 
 
 class FileTree:
