@@ -6,7 +6,6 @@ import difflib
 import importlib
 import warnings
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,8 @@ def _discover() -> None:
     if _discovered:
         return
     _discovered = True
+    from importlib.metadata import entry_points  # lazy: it costs ~30 ms at import
+
     for name, target in _BUILTIN.items():
         _targets.setdefault(name, target)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
