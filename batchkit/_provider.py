@@ -12,6 +12,8 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, overload
 from ._capabilities import OPERATION_CAPABILITY, Capability
 from ._errors import InvalidInput, UnsupportedOperation
 from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
+from ._sources import deliver
+from ._validate import byte_range, file_name
 
 if TYPE_CHECKING:
     from ._models import UploadReport
@@ -195,6 +197,17 @@ class BatchProvider(abc.ABC):
         Without `dest` returns the bytes; with a path or binary stream, streams into it
         and returns the number of bytes written.
         """
+        if Capability.DOWNLOAD_FILES not in self.capabilities:
+            raise self._unsupported("download_file")
+        file_name(name)
+        byte_range(start, end)
+        return deliver(dest, lambda sink: self._download_into(batch, name, sink, start, end))
+
+    def _download_into(
+        self, batch: BatchRef, name: str, sink: IO[bytes], start: int, end: int | None
+    ) -> int:
+        """Stream a (validated) file or range into `sink`; adapters with DOWNLOAD_FILES
+        implement this, and `download_file` does the rest."""
         raise self._unsupported("download_file")
 
     def finalize(self, batch: BatchRef) -> Batch:

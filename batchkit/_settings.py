@@ -10,7 +10,7 @@ import cattrs
 import httpx
 
 from ._errors import ConfigError
-from ._http import RetrySettings, check_api_root
+from ._http import HttpSession, RetrySettings, check_api_root
 
 S = TypeVar("S", bound="CommonSettings")
 
@@ -40,6 +40,21 @@ class CommonSettings:
             wait_initial=self.retry_wait_initial,
             wait_max=self.retry_wait_max,
             timeout=self.retry_timeout,
+        )
+
+    def session(
+        self, provider: str, auth: httpx.Auth, headers: Mapping[str, str] | None = None
+    ) -> HttpSession:
+        """The pooled HTTP session these settings describe."""
+        return HttpSession(
+            provider=provider,
+            api_root=self.checked_api_root(),
+            auth=auth,
+            headers=headers,
+            timeout=self.timeout,
+            retry=self.retry(),
+            transport=self.transport,
+            max_connections=self.max_connections,
         )
 
     def checked_api_root(self) -> str:

@@ -16,6 +16,9 @@ from typing import IO
 
 from ._errors import InvalidInput
 
+#: where a download goes: None (return the bytes), a path, or a writable binary stream
+Dest = str | Path | IO[bytes] | None
+
 CHUNK = 1 << 20  # 1 MiB reads
 
 
@@ -138,3 +141,17 @@ def open_source(data: object, *, spool_limit: int = 16 << 20) -> ByteSource:
     raise InvalidInput(
         f"cannot upload a {type(data).__name__}: pass bytes, a file path or a binary stream"
     )
+
+
+def deliver(dest: Dest, write: Callable[[IO[bytes]], int]) -> bytes | int:
+    """Run `write(sink)` into `dest`: bytes back for None, else the count written."""
+    if dest is None:
+        import io
+
+        buffer = io.BytesIO()
+        write(buffer)
+        return buffer.getvalue()
+    if isinstance(dest, str | Path):
+        with Path(dest).open("wb") as f:
+            return write(f)
+    return write(dest)

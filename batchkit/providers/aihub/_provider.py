@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 import time
@@ -17,13 +16,12 @@ import httpx
 
 from ..._capabilities import Capability
 from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound, TransportError
-from ..._http import HttpSession
 from ..._jobs import wait as wait_for
 from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
 from ..._pagination import by_offset, by_token
 from ..._provider import BatchProvider, BatchRef, FileData
 from ..._settings import CommonSettings, structure_settings
-from ..._sources import ByteSource, open_source
+from ..._sources import ByteSource, deliver, open_source
 from ..._validate import batch_name, byte_range, file_name, positive_int
 from . import _protocol as wire
 
@@ -98,16 +96,7 @@ class AIHubProvider(BatchProvider):
         positive_int("multipart_threshold", settings.multipart_threshold)
         self.settings = settings
         headers = {"IB-Context": settings.ib_context} if settings.ib_context else {}
-        self.http = HttpSession(
-            provider=self.name,
-            api_root=settings.checked_api_root(),
-            auth=BearerAuth(settings.token),
-            headers=headers,
-            timeout=settings.timeout,
-            retry=settings.retry(),
-            transport=settings.transport,
-            max_connections=settings.max_connections,
-        )
+        self.http = settings.session(self.name, BearerAuth(settings.token), headers)
         self._paths: dict[str, str] = {}
         self._paths_lock = threading.Lock()
         #: how polling sleeps (tests replace it to poll instantly)
@@ -367,32 +356,11 @@ class AIHubProvider(BatchProvider):
             )
         return known
 
-    @overload
-    def download_file(
-        self, batch: BatchRef, name: str, dest: None = None, *, start: int = 0,
-        end: int | None = None,
-    ) -> bytes: ...
-
-    @overload
-    def download_file(
-        self, batch: BatchRef, name: str, dest: str | Path | IO[bytes], *, start: int = 0,
-        end: int | None = None,
-    ) -> int: ...
-
-    def download_file(
-        self,
-        batch: BatchRef,
-        name: str,
-        dest: str | Path | IO[bytes] | None = None,
-        *,
-        start: int = 0,
-        end: int | None = None,
-    ) -> bytes | int:
-        """Read a batch file through the Filesystem API, whole or bytes `start..end`."""
-        file_name(name)
-        byte_range(start, end)
-        path = f"{self.batch_path(batch)}/{name}"
-        return self.fs_read(path, dest, start=start, end=end)
+    def _download_into(
+        self, batch: BatchRef, name: str, sink: IO[bytes], start: int, end: int | None
+    ) -> int:
+        """Batch files are read through the Filesystem API, at the batch's folder."""
+        return self._fs_read_into(f"{self.batch_path(batch)}/{name}", sink, start, end)
 
     # -- Filesystem API (deprecated at AI Hub, still served) ----------------------------
 
@@ -421,14 +389,7 @@ class AIHubProvider(BatchProvider):
         """
         _check_fs_path(path)
         byte_range(start, end)
-        if dest is None:
-            buffer = io.BytesIO()
-            self._fs_read_into(path, buffer, start, end)
-            return buffer.getvalue()
-        if isinstance(dest, str | Path):
-            with Path(dest).open("wb") as f:
-                return self._fs_read_into(path, f, start, end)
-        return self._fs_read_into(path, dest, start, end)
+        return deliver(dest, lambda sink: self._fs_read_into(path, sink, start, end))
 
     def _fs_read_into(self, path: str, sink: IO[bytes], start: int, end: int | None) -> int:
         written = 0

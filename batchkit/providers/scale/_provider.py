@@ -12,7 +12,6 @@ import httpx
 
 from ..._capabilities import Capability
 from ..._errors import Conflict, InvalidInput
-from ..._http import HttpSession
 from ..._models import Batch, BatchState, BatchStatus, Project
 from ..._pagination import by_offset
 from ..._provider import BatchProvider, BatchRef
@@ -63,16 +62,7 @@ class ScaleProvider(BatchProvider):
         if not settings.api_key:
             raise InvalidInput("Scale api_key is empty: pass api_key= or set SCALE_API_KEY")
         self.settings = settings
-        self.http = HttpSession(
-            provider=self.name,
-            api_root=settings.checked_api_root(),
-            auth=httpx.BasicAuth(settings.api_key, ""),
-            headers={"Content-Type": "application/json"},
-            timeout=settings.timeout,
-            retry=settings.retry(),
-            transport=settings.transport,
-            max_connections=settings.max_connections,
-        )
+        self.http = settings.session(self.name, httpx.BasicAuth(settings.api_key, ""))
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
