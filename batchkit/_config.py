@@ -21,7 +21,7 @@ from typing import Any
 
 import platformdirs
 
-from ._errors import ConfigError
+from ._errors import ConfigError, NoProviderChosen
 
 CONFIG_NAME = "batchkit.toml"
 
@@ -110,7 +110,7 @@ def resolve(
     name = provider or os.environ.get("BATCHKIT_PROVIDER") or values.pop("provider", None)
     values.pop("provider", None)
     if not name:
-        raise ConfigError(
+        raise NoProviderChosen(
             "no provider chosen: pass connect('aihub' | 'scale'), set BATCHKIT_PROVIDER, "
             "or use a profile with provider = ..."
         )

@@ -17,6 +17,10 @@ class ConfigError(BatchkitError):
     """Configuration is wrong or missing: unknown provider or profile, bad TOML, no token."""
 
 
+class NoProviderChosen(ConfigError):
+    """Neither an argument, `$BATCHKIT_PROVIDER` nor a profile names a provider."""
+
+
 class InvalidInput(BatchkitError, ValueError):
     """An argument is invalid; raised before any request is sent."""
 

@@ -32,6 +32,7 @@ from .. import (
     connect,
 )
 from .._capabilities import flag_names
+from .._errors import NoProviderChosen
 from ._exit import EXIT_CODES, ExitCode, exit_code_for, one_line
 from ._output import (
     capability_table,
@@ -61,10 +62,8 @@ def _cli_hints() -> Iterator[None]:
     """Reword library errors that tell a Python caller what to pass, for a shell user."""
     try:
         yield
-    except ConfigError as e:
-        if str(e).startswith("no provider chosen"):
-            raise ConfigError(NO_PROVIDER) from None
-        raise
+    except NoProviderChosen:
+        raise ConfigError(NO_PROVIDER) from None
 
 
 class State:
