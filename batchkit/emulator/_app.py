@@ -211,6 +211,10 @@ class EmulatorApp:
             if message["type"] == "http.response.start":
                 started = True
                 recorder.status = int(message["status"])
+                # a response with no body (204, 304, HEAD) is complete for the client as
+                # soon as its head is sent: log it before that
+                if commit and (recorder.status in (204, 304) or scope["method"] == "HEAD"):
+                    recorder.commit()
             elif (
                 commit
                 and message["type"] == "http.response.body"

@@ -528,3 +528,18 @@ def test_the_plugin_imports_without_the_emulator_extra_and_fixtures_say_what_to_
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
     )
     assert "pip install 'batchkit[emulator]'" in result.stdout
+
+
+def test_a_bodiless_response_is_logged_before_the_client_has_it():
+    """A 204 is complete at its head: the log must hold it when the client returns (race)."""
+    with Emulator().serve() as emu, httpx.Client(
+        base_url=emu.aihub_api_root, headers={"Authorization": "Bearer race"}
+    ) as client:
+        batch = client.post("/v2/batches", json={"name": "race"}).json()["id"]
+        for i in range(200):
+            response = client.put(f"/v2/batches/{batch}/files/f{i}.txt", content=b"x")
+            assert 204 == response.status_code
+            assert (204, f"/api/v2/batches/{batch}/files/f{i}.txt") == (
+                emu.requests[-1].status,
+                emu.requests[-1].path,
+            )
