@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
+import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from batchkit.emulator import Emulator
+from batchkit.emulator.aihub.storage import FileNode
 
 try:
     from ._aihub_helpers import (  # type: ignore[import-not-found,unused-ignore]
@@ -407,3 +413,165 @@ def test_upload_memory_stays_far_below_the_file_size(emu: Emulator) -> None:
         emu.aihub.part_size = old_part_size
     assert expected.hexdigest() == got.hexdigest()
     assert peak < 12 * 1024 * 1024, f"peak {peak} bytes"
+
+
+def blob_files(emu: Emulator) -> set[Path]:
+    """Every blob file the emulator holds on disk right now."""
+    return set(emu.aihub.blobs.root.iterdir())
+
+
+def start_with_file(emu: Emulator, hub: httpx.Client, batch_id: int, size: int) -> tuple[str, Path]:
+    """Start a session; return its URL and the one data file it created."""
+    before = blob_files(emu)
+    session = start(hub, batch_id, size)
+    (path,) = blob_files(emu) - before
+    return session, path
+
+
+def trickle(data: bytes, piece: int = 4096) -> Iterator[bytes]:
+    """``data`` as many small chunks, so concurrent bodies interleave on the server."""
+    for offset in range(0, len(data), piece):
+        yield data[offset : offset + piece]
+
+
+def test_parts_uploaded_concurrently_in_any_order_commit_byte_exact(emu: Emulator) -> None:
+    """Parts sent at once from several connections, shuffled, land in their own regions."""
+    data = os.urandom(12 * PART + 4321)
+    token = "tok-concurrent-parts"
+    nums = list(range(1, 14))
+    random.Random(7).shuffle(nums)
+    with new_client(emu, token) as hub:
+        batch_id = create_batch(hub)
+        session = start(hub, batch_id, len(data))
+
+        def send(num: int) -> dict[str, Any]:
+            piece = data[(num - 1) * PART : num * PART]
+            with new_client(emu, token) as client:
+                response = client.put(f"{session}/parts/{num}", content=trickle(piece))
+            assert response.status_code == 201, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            parts = sorted(pool.map(send, nums), key=lambda p: int(p["part_num"]))
+        assert hub.post(session, json={"action": "commit", "parts": parts}).status_code == 204
+        assert data == read(hub, batch_id, "big.bin")
+
+
+def test_replacing_parts_after_larger_or_smaller_uploads_commits_byte_exact(
+    hub: httpx.Client,
+) -> None:
+    """A re-upload overwrites its part's region whatever was there before: a short part 2
+    and a full-size last part are both replaced by the right bytes, and the file is exact."""
+    batch_id = create_batch(hub)
+    session = start(hub, batch_id, len(DATA))
+    parts = put_parts(hub, session, DATA)
+    assert hub.put(f"{session}/parts/2", content=b"short").status_code == 201
+    assert hub.put(f"{session}/parts/4", content=b"\xff" * PART).status_code == 201
+    for num in (2, 4):
+        retry = hub.put(f"{session}/parts/{num}", content=DATA[(num - 1) * PART : num * PART])
+        assert retry.status_code == 201, retry.text
+        parts[num - 1] = retry.json()
+    assert hub.post(session, json={"action": "commit", "parts": parts}).status_code == 204
+    assert DATA == read(hub, batch_id, "big.bin")
+
+
+def test_an_oversized_part_is_400_and_a_correct_reupload_completes(hub: httpx.Client) -> None:
+    """An oversized part counts for nothing: it voids the part's earlier upload (its region was
+    overwritten), spills nothing into the next part, and a correct re-upload commits exactly."""
+    batch_id = create_batch(hub)
+    session = start(hub, batch_id, len(DATA))
+    parts = put_parts(hub, session, DATA)
+    assert_error(hub.put(f"{session}/parts/2", content=b"\x00" * (PART + 1)), 400)
+    assert_error(hub.post(session, json={"action": "commit", "parts": parts}), 400)
+    retry = hub.put(f"{session}/parts/2", content=DATA[PART : 2 * PART])
+    assert retry.status_code == 201, retry.text
+    parts[1] = retry.json()
+    assert hub.post(session, json={"action": "commit", "parts": parts}).status_code == 204
+    assert DATA == read(hub, batch_id, "big.bin")
+
+
+def test_the_commit_hands_over_the_session_file_without_a_copy(emu: Emulator) -> None:
+    """The parts are written into one session file, which becomes the batch file: same path,
+    same inode, and no other blob is left behind."""
+    token = "tok-no-copy"
+    with new_client(emu, token) as hub:
+        batch_id = create_batch(hub)
+        before = blob_files(emu)
+        session, path = start_with_file(emu, hub, batch_id, len(DATA))
+        inode = path.stat().st_ino
+        parts = put_parts(hub, session, DATA)
+        assert blob_files(emu) - before == {path}
+        assert hub.post(session, json={"action": "commit", "parts": parts}).status_code == 204
+        assert blob_files(emu) - before == {path}
+        segments = (batch_folder(hub, batch_id) + "/big.bin").strip("/").split("/")
+        node = emu.aihub.fs_stat(token, segments)
+        assert isinstance(node, FileNode)
+        assert (path, inode, len(DATA)) == (node.blob, node.blob.stat().st_ino, node.size)
+        assert DATA == path.read_bytes()
+
+
+def test_abort_deletes_the_session_file(emu: Emulator, hub: httpx.Client) -> None:
+    """Aborting removes the session's data file from disk."""
+    session, path = start_with_file(emu, hub, create_batch(hub), len(DATA))
+    put_parts(hub, session, DATA)
+    assert hub.post(session, json={"action": "abort"}).status_code == 204
+    assert not path.exists()
+
+
+def test_a_commit_blocked_by_a_folder_keeps_the_session(emu: Emulator, hub: httpx.Client) -> None:
+    """A folder at the file's path makes the commit a 409; the session and its parts survive,
+    so once the folder is gone the same commit succeeds."""
+    batch_id = create_batch(hub)
+    session, path = start_with_file(emu, hub, batch_id, len(DATA))
+    parts = put_parts(hub, session, DATA)
+    folder = batch_folder(hub, batch_id) + "/big.bin"
+    assert hub.put(fs_url(folder + "/inner.txt"), content=b"x").status_code == 204
+    assert_error(hub.post(session, json={"action": "commit", "parts": parts}), 409)
+    assert path.exists()
+    poll_states(hub, hub.delete(fs_url(folder)).headers["location"])
+    assert hub.post(session, json={"action": "commit", "parts": parts}).status_code == 204
+    assert DATA == read(hub, batch_id, "big.bin")
+
+
+def test_a_commit_into_a_batch_being_deleted_is_409_and_may_be_aborted(
+    emu: Emulator, hub: httpx.Client
+) -> None:
+    """While the batch's deletion is pending the commit is a 409; the session can be aborted."""
+    batch_id = create_batch(hub)
+    session, path = start_with_file(emu, hub, batch_id, len(DATA))
+    parts = put_parts(hub, session, DATA)
+    assert hub.delete(f"/v2/batches/{batch_id}").status_code == 202
+    assert_error(hub.post(session, json={"action": "commit", "parts": parts}), 409)
+    assert hub.post(session, json={"action": "abort"}).status_code == 204
+    assert not path.exists()
+
+
+def test_an_upload_overtaken_by_a_newer_upload_of_its_part_is_409(emu: Emulator) -> None:
+    """Part 1 is re-sent while a first upload of it is still streaming: the newer one wins,
+    the older one writes nothing more and answers 409, and the file holds the newer bytes."""
+    token = "tok-overtaken"
+    old, new = b"\x01" * PART, b"\x02" * PART
+    release = threading.Event()
+
+    def slow_body() -> Iterator[bytes]:
+        yield old[:4096]
+        release.wait(30)
+        yield from trickle(old[4096:])
+
+    with new_client(emu, token) as hub, new_client(emu, token) as slow:
+        batch_id = create_batch(hub)
+        session, path = start_with_file(emu, hub, batch_id, PART)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first = pool.submit(slow.put, f"{session}/parts/1", content=slow_body())
+            deadline = time.monotonic() + 30
+            while path.read_bytes()[:4096] != old[:4096]:  # the old upload is writing
+                assert time.monotonic() < deadline, "the first upload never started"
+                time.sleep(0.01)
+            second = hub.put(f"{session}/parts/1", content=new)
+            release.set()
+            assert_error(first.result(), 409)
+        assert second.status_code == 201, second.text
+        commit = hub.post(session, json={"action": "commit", "parts": [second.json()]})
+        assert commit.status_code == 204, commit.text
+        assert new == read(hub, batch_id, "big.bin")

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import secrets
 import threading
 import time
@@ -25,7 +26,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from batchkit.emulator.aihub.errors import BadRequest, Conflict, PreconditionFailed, not_found
-from batchkit.emulator.aihub.storage import BlobStore, FileNode, FileTree, FolderNode, Node
+from batchkit.emulator.aihub.storage import (
+    BlobStore,
+    FileNode,
+    FileTree,
+    FolderNode,
+    Node,
+    write_at,
+)
 
 MIB = 1024 * 1024
 #: Part size announced by a multipart session unless the backend is built with another.
@@ -151,17 +159,24 @@ class FilePage:
 
 @dataclass(eq=False)
 class Part:
-    """An uploaded part of a multipart session, spooled on disk."""
+    """The last complete upload of one part: its bytes are in its region of the session file."""
 
     num: int
     part_id: str
-    blob: Path
     size: int
 
 
 @dataclass(eq=False)
 class Session:
-    """A multipart upload session writing ``filename`` of ``file_size`` bytes into a batch."""
+    """A multipart upload session writing ``filename`` of ``file_size`` bytes into a batch.
+
+    Every part is written straight into one session file, part *n* at ``(n - 1) * part_size``,
+    so committing hands that file to the batch (truncated to ``file_size``) without a copy.
+    ``parts`` holds the last complete upload of each part. ``writers`` maps a part number to
+    the ticket of the one upload allowed to write its region now (the latest started); an
+    upload checks its ticket under ``lock`` before each write, so once a newer upload of the
+    same part has started, an older one writes nothing more.
+    """
 
     id: str
     tenant: str
@@ -169,14 +184,44 @@ class Session:
     filename: str
     file_size: int
     part_size: int
+    path: Path
     parts: dict[int, Part] = field(default_factory=dict)
+    writers: dict[int, int] = field(default_factory=dict)
     highest_started: int = 0
-    committing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def expected_parts(self) -> int:
         """How many parts the file takes (at least one, so an empty file may send one part)."""
         return max(1, math.ceil(self.file_size / self.part_size))
+
+
+@dataclass(eq=False)
+class PartUpload:
+    """One part request writing its body into its region of the session file.
+
+    ``received`` counts every byte of the body; bytes past ``part_size`` are not written
+    (``overflowed``), so an oversized part never spills into the next part's region.
+    """
+
+    session: Session
+    num: int
+    ticket: int
+    fd: int
+    received: int = 0
+    overflowed: bool = False
+
+    def write(self, chunk: bytes) -> None:
+        """Write the next chunk of the body at its place in the part's region."""
+        session = self.session
+        if not self.overflowed and self.received + len(chunk) > session.part_size:
+            self.overflowed = True
+        if not self.overflowed:
+            offset = (self.num - 1) * session.part_size + self.received
+            with session.lock:
+                if session.writers.get(self.num) == self.ticket:
+                    write_at(self.fd, chunk, offset)
+        self.received += len(chunk)
 
 
 class AIHubBackend:
@@ -224,6 +269,7 @@ class AIHubBackend:
         self._sessions: dict[str, Session] = {}
         self._next_batch_id = 1
         self._next_part_id = 1
+        self._next_ticket = 1
         self._token_key = secrets.token_bytes(32)
 
     # ---- tenants -------------------------------------------------------------------------
@@ -335,15 +381,22 @@ class AIHubBackend:
         return batch
 
     def put_batch_file(self, tenant: str, batch_id: int, name: str, blob: Path, size: int) -> None:
-        """Create or replace the file ``name`` of a batch with ``blob`` (ownership passes)."""
+        """Create or replace the file ``name`` of a batch with ``blob`` (ownership passes; the
+        blob is discarded if the file cannot be written)."""
         with self._lock:
             try:
-                batch = self.check_can_upload(tenant, batch_id, name)
+                self._place_batch_file(tenant, batch_id, name, blob, size)
             except Exception:
                 self.blobs.discard(blob)
                 raise
-            self.tree.put_file((*batch.folder, name), blob, size, now=self.clock())
-            batch.updated_at_ms = self._now_ms()
+
+    def _place_batch_file(
+        self, tenant: str, batch_id: int, name: str, blob: Path, size: int
+    ) -> None:
+        """:meth:`put_batch_file`, but on failure the blob stays the caller's."""
+        batch = self.check_can_upload(tenant, batch_id, name)
+        self.tree.put_file((*batch.folder, name), blob, size, now=self.clock())
+        batch.updated_at_ms = self._now_ms()
 
     def delete_batch_file(self, tenant: str, batch_id: int, name: str) -> Job:
         """Start deleting one file of a batch; 404 when the batch or the file is unknown."""
@@ -506,6 +559,7 @@ class AIHubBackend:
                 filename=filename,
                 file_size=file_size,
                 part_size=self.part_size,
+                path=self.blobs.create(),
             )
             self._sessions[session.id] = session
             return session
@@ -533,12 +587,11 @@ class AIHubBackend:
         session = self._sessions.get(session_id)
         if session is None or session.tenant != tenant:
             raise not_found(f"multipart upload session {session_id!r}")
-        if session.committing:
-            raise Conflict(f"multipart upload session {session_id!r} is being committed")
         return session
 
-    def start_part(self, tenant: str, session_id: str, part_num: int) -> Session:
-        """Check that part ``part_num`` may be uploaded now, and record that it started."""
+    def start_part(self, tenant: str, session_id: str, part_num: int) -> PartUpload:
+        """Start uploading part ``part_num``: check it may be uploaded now, void any earlier
+        upload of it (its region is about to be overwritten) and return the writer."""
         with self._lock:
             session = self._session(tenant, session_id)
             if part_num < 1:
@@ -554,36 +607,66 @@ class AIHubBackend:
                     f"the next new part is {session.highest_started + 1}"
                 )
             session.highest_started = max(session.highest_started, part_num)
-            return session
+            upload = PartUpload(
+                session=session,
+                num=part_num,
+                ticket=self._next_ticket,
+                fd=os.open(session.path, os.O_WRONLY),
+            )
+            self._next_ticket += 1
+            with session.lock:
+                session.writers[part_num] = upload.ticket
+            session.parts.pop(part_num, None)
+            return upload
 
-    def put_part(self, tenant: str, session_id: str, part_num: int, blob: Path, size: int) -> Part:
-        """Store an uploaded part (replacing an earlier upload of the same number)."""
+    def put_part(self, upload: PartUpload) -> Part:
+        """Finish a part upload whose whole body was written: record it as the part's last
+        upload (400 if it was larger than part_size, 404 if the session has gone since, 409
+        if a newer upload of the same part started meanwhile; nothing is recorded then)."""
+        session, num = upload.session, upload.num
         with self._lock:
-            try:
-                session = self._session(tenant, session_id)
-                if size > session.part_size:
-                    raise BadRequest(
-                        f"part {part_num} is {size} bytes, larger than the session's "
-                        f"part_size of {session.part_size}"
-                    )
-            except Exception:
-                self.blobs.discard(blob)
-                raise
-            part = Part(num=part_num, part_id=str(self._next_part_id), blob=blob, size=size)
+            current = self._end_upload(upload)
+            if upload.overflowed:
+                raise BadRequest(
+                    f"part {num} is larger than the session's part_size of "
+                    f"{session.part_size} bytes"
+                )
+            if self._sessions.get(session.id) is not session:
+                raise not_found(f"multipart upload session {session.id!r}")
+            if not current:
+                raise Conflict(
+                    f"part {num} was sent again while this upload of it was in progress: "
+                    "the newer upload replaces this one"
+                )
+            part = Part(num=num, part_id=str(self._next_part_id), size=upload.received)
             self._next_part_id += 1
-            old = session.parts.pop(part_num, None)
-            if old is not None:
-                self.blobs.discard(old.blob)
-            session.parts[part_num] = part
+            session.parts[num] = part
             return part
 
-    def begin_commit(
-        self, tenant: str, session_id: str, parts: Sequence[tuple[int, str]]
-    ) -> list[Path]:
-        """Validate a commit's part list; return the blobs to concatenate, in order.
+    def drop_part(self, upload: PartUpload) -> None:
+        """Abandon a part upload (its body could not be read); nothing is recorded."""
+        with self._lock:
+            self._end_upload(upload)
 
-        The session is locked against other changes until :meth:`end_commit` or
-        :meth:`cancel_commit`.
+    def _end_upload(self, upload: PartUpload) -> bool:
+        """Close the upload's file and retire its ticket; return whether it was current."""
+        os.close(upload.fd)
+        session = upload.session
+        with session.lock:
+            current = session.writers.get(upload.num) == upload.ticket
+            if current:
+                del session.writers[upload.num]
+        return current
+
+    def commit_multipart(
+        self, tenant: str, session_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None:
+        """Validate a commit's part list, then make the session file the batch's file.
+
+        The parts are already in place in the session file, so this is one step under the
+        lock: truncate to ``file_size`` and hand the file over (no copy). If the batch is being
+        deleted, or a folder sits at the file's path, the session stays open for a retry or
+        an abort.
         """
         with self._lock:
             session = self._session(tenant, session_id)
@@ -595,11 +678,13 @@ class AIHubBackend:
                     raise BadRequest(
                         f"part {expected} is missing from the commit: parts must be 1..n"
                     )
-            blobs = []
             for index, (num, part_id) in enumerate(parts):
                 part = session.parts.get(num)
                 if part is None:
-                    raise BadRequest(f"part {num} was never uploaded to this session")
+                    raise BadRequest(
+                        f"part {num} was never uploaded to this session, or its last upload "
+                        "failed or is still in progress"
+                    )
                 if part.part_id != part_id:
                     raise BadRequest(
                         f"part_id {part_id!r} is not the id of part {num} "
@@ -610,7 +695,6 @@ class AIHubBackend:
                         f"part {num} is {part.size} bytes: every part but the last must be "
                         f"exactly part_size ({session.part_size}) bytes"
                     )
-                blobs.append(part.blob)
             total = sum(session.parts[num].size for num in nums)
             if total != session.file_size:
                 raise BadRequest(
@@ -618,29 +702,14 @@ class AIHubBackend:
                     f"{session.file_size}: upload the missing parts before committing"
                 )
             self._writable_batch(tenant, session.batch_id)
-            session.committing = True
-            return blobs
-
-    def end_commit(self, tenant: str, session_id: str, blob: Path) -> None:
-        """Put the concatenated ``blob`` into the batch and close the session."""
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None or session.tenant != tenant:
-                # the batch was deleted while concatenating: the session went with it
-                self.blobs.discard(blob)
-                raise not_found(f"multipart upload session {session_id!r}")
-            session.committing = False
-            # on failure (batch being deleted, a folder in the way) the blob is discarded and
-            # the session stays open, so the client may retry or abort
-            self.put_batch_file(tenant, session.batch_id, session.filename, blob, session.file_size)
-            self._drop_session(session)
-
-    def cancel_commit(self, tenant: str, session_id: str) -> None:
-        """Unlock a session whose commit failed before :meth:`end_commit`."""
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is not None and session.tenant == tenant:
-                session.committing = False
+            # Every listed part has a complete last upload and no upload of it is running
+            # (starting one voids the part), so nothing writes to the file any more. Past
+            # file_size there are at most leftovers of an oversized last part.
+            os.truncate(session.path, session.file_size)
+            self._place_batch_file(
+                tenant, session.batch_id, session.filename, session.path, session.file_size
+            )
+            del self._sessions[session.id]
 
     def open_sessions(self, tenant: str | None = None) -> list[str]:
         """Ids of the multipart sessions still open (of ``tenant``, or of everyone)."""
@@ -654,8 +723,7 @@ class AIHubBackend:
 
     def _drop_session(self, session: Session) -> None:
         self._sessions.pop(session.id, None)
-        for part in session.parts.values():
-            self.blobs.discard(part.blob)
+        self.blobs.discard(session.path)
         session.parts.clear()
 
     # ---- Filesystem API ------------------------------------------------------------------
@@ -713,11 +781,11 @@ class AIHubBackend:
         with self._lock:
             try:
                 self.fs_check_put(tenant, path, if_none_match=if_none_match)
+                created = self.tree.lookup(path) is None
+                self.tree.put_file(path, blob, size, now=self.clock())
             except Exception:
                 self.blobs.discard(blob)
                 raise
-            created = self.tree.lookup(path) is None
-            self.tree.put_file(path, blob, size, now=self.clock())
             self._touch_batch(path[:-1])
             return created
 

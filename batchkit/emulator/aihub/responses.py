@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote_to_bytes
 
-import anyio.to_thread
 from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope
@@ -267,20 +266,23 @@ async def start_multipart(call: Call) -> Response:
 
 
 async def upload_part(call: Call) -> Response:
-    """``PUT .../sessions/<sid>/parts/<n>`` → 201 ``{"part_id": str, "part_num": n}``."""
+    """``PUT .../sessions/<sid>/parts/<n>`` → 201 ``{"part_id": str, "part_num": n}``.
+
+    The body is written chunk by chunk straight into the part's region of the session file.
+    """
     session_id = call.params["session_id"]
     raw_num = call.params["part_num"]
     if not _DIGITS.fullmatch(raw_num):
         raise BadRequest(f"part number {raw_num!r} must be an integer >= 1")
     part_num = int(raw_num)
-    session = call.backend.start_part(call.tenant, session_id, part_num)
-    spooled = await call.backend.blobs.spool(call.chunks(), limit=session.part_size)
-    if spooled.overflowed:
-        call.backend.blobs.discard(spooled.path)
-        raise BadRequest(
-            f"part {part_num} is larger than the session's part_size of {session.part_size} bytes"
-        )
-    part = call.backend.put_part(call.tenant, session_id, part_num, spooled.path, spooled.size)
+    upload = call.backend.start_part(call.tenant, session_id, part_num)
+    try:
+        async for chunk in call.chunks():
+            upload.write(chunk)
+    except BaseException:
+        call.backend.drop_part(upload)
+        raise
+    part = call.backend.put_part(upload)
     return json_response({"part_id": part.part_id, "part_num": part.num}, status=201)
 
 
@@ -313,13 +315,7 @@ async def finish_multipart(call: Call) -> Response:
         return empty_response(204)
     if action != "commit":
         raise BadRequest(f'\'action\' must be "commit" or "abort", got {action!r}')
-    blobs = backend.begin_commit(call.tenant, session_id, _commit_parts(body))
-    try:
-        blob = await anyio.to_thread.run_sync(backend.blobs.concat, blobs)
-    except BaseException:
-        backend.cancel_commit(call.tenant, session_id)
-        raise
-    backend.end_commit(call.tenant, session_id, blob)
+    backend.commit_multipart(call.tenant, session_id, _commit_parts(body))
     return empty_response(204)
 
 

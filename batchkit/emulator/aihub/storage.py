@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from batchkit.emulator.aihub.errors import Conflict
 
-#: Bytes read or written per chunk when streaming bodies and blobs.
+#: Bytes read per chunk when streaming blobs.
 CHUNK_SIZE = 1024 * 1024
 
 
@@ -47,19 +45,14 @@ Node = FileNode | FolderNode
 
 @dataclass(frozen=True)
 class Spooled:
-    """A request body written to disk: where, how many bytes arrived, and whether it overflowed.
-
-    ``overflowed`` is true when the body was longer than the spooling limit; the bytes past the
-    limit were read (so the connection stays usable) but not written, and ``size`` counts all.
-    """
+    """A request body written to disk: where, and how many bytes."""
 
     path: Path
     size: int
-    overflowed: bool
 
 
 class BlobStore:
-    """Creates, fills, concatenates and removes the blob files of one emulator instance."""
+    """Creates, fills and removes the blob files of one emulator instance."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -69,39 +62,28 @@ class BlobStore:
         """A fresh, unused blob path (the file does not exist yet)."""
         return self.root / uuid.uuid4().hex
 
-    async def spool(self, chunks: AsyncIterator[bytes], *, limit: int | None = None) -> Spooled:
+    def create(self) -> Path:
+        """A new, empty blob file."""
+        path = self.new_path()
+        path.touch(exist_ok=False)
+        return path
+
+    async def spool(self, chunks: AsyncIterator[bytes]) -> Spooled:
         """Write an async stream of chunks to a new blob, never holding more than one chunk.
 
         If the caller stops early (e.g. the client disconnects), the partial blob is removed.
         """
         path = self.new_path()
         size = 0
-        overflowed = False
         try:
             with path.open("wb") as out:
                 async for chunk in chunks:
-                    if not overflowed and limit is not None and size + len(chunk) > limit:
-                        overflowed = True
-                    if not overflowed:
-                        out.write(chunk)
+                    out.write(chunk)
                     size += len(chunk)
         except BaseException:
             self.discard(path)
             raise
-        return Spooled(path=path, size=size, overflowed=overflowed)
-
-    def concat(self, parts: Sequence[Path]) -> Path:
-        """Concatenate blobs into a new blob by streaming copy; the parts are left untouched."""
-        path = self.new_path()
-        try:
-            with path.open("wb") as out:
-                for part in parts:
-                    with part.open("rb") as src:
-                        _copy_into(src, out)
-        except BaseException:
-            self.discard(path)
-            raise
-        return path
+        return Spooled(path=path, size=size)
 
     @staticmethod
     def discard(path: Path) -> None:
@@ -110,29 +92,14 @@ class BlobStore:
             os.unlink(path)
 
 
-def _copy_into(src: BinaryIO, out: BinaryIO) -> None:
-    """Append ``src`` to ``out``: in the kernel where it can (``copy_file_range``, no trip
-    through user space; a 1 GiB commit drops from seconds to a fraction), else by chunks."""
-    copy_range = getattr(os, "copy_file_range", None)
-    if copy_range is not None:
-        out.flush()
-        start = out.seek(0, os.SEEK_END)
-        try:
-            remaining = os.fstat(src.fileno()).st_size
-            while remaining > 0:
-                copied = copy_range(src.fileno(), out.fileno(), min(remaining, 1 << 30))
-                if copied == 0:
-                    break
-                remaining -= copied
-            if remaining == 0:
-                out.seek(0, os.SEEK_END)
-                return
-        except OSError:
-            pass  # e.g. a file system without it: fall back below
-        src.seek(0)
-        out.seek(start)
-        out.truncate()
-    shutil.copyfileobj(src, out, CHUNK_SIZE)
+def write_at(fd: int, data: bytes, offset: int) -> None:
+    """Write all of ``data`` at ``offset`` of the open file ``fd`` (``pwrite``: the file
+    position is neither used nor moved, so requests may write other regions concurrently)."""
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
 
 
 class FileTree:
@@ -180,17 +147,13 @@ class FileTree:
         """Create or replace the file at ``path`` with ``blob`` (which the tree now owns).
 
         Parent folders are created as needed. Raises :class:`Conflict` if a parent is a file
-        or a folder sits at ``path``; the blob is discarded then.
+        or a folder sits at ``path``; the blob stays the caller's then.
         """
-        try:
-            parent = self.ensure_folder(path[:-1], now=now)
-            old = parent.children.get(path[-1])
-            if isinstance(old, FolderNode):
-                where = "/" + "/".join(path)
-                raise Conflict(f"{where!r} is a folder: delete it before writing a file there")
-        except Conflict:
-            self.blobs.discard(blob)
-            raise
+        parent = self.ensure_folder(path[:-1], now=now)
+        old = parent.children.get(path[-1])
+        if isinstance(old, FolderNode):
+            where = "/" + "/".join(path)
+            raise Conflict(f"{where!r} is a folder: delete it before writing a file there")
         node = FileNode(blob=blob, size=size, modified=now)
         parent.children[path[-1]] = node
         parent.modified = now
