@@ -1,10 +1,10 @@
 """batchkit: one provider-neutral API for batches at Instabase AI Hub and Scale AI.
 
-    import batchkit
-    provider = batchkit.connect(profile="prod")        # vendor chosen by config
-    batch = provider.create_batch("invoices-2026-11", project="invoices")
-    if provider.supports(batchkit.Capability.UPLOAD_FILES):
-        provider.upload(batch, "scans/")
+import batchkit
+provider = batchkit.connect(profile="prod")        # vendor chosen by config
+batch = provider.create_batch("invoices-2026-11", project="invoices")
+if provider.supports(batchkit.Capability.UPLOAD_FILES):
+    provider.upload(batch, "scans/")
 """
 
 from ._capabilities import Capability

@@ -52,6 +52,11 @@ def load_config(explicit: str | Path | None = None) -> tuple[dict[str, Any], Pat
                     return tomllib.load(f), path
             except tomllib.TOMLDecodeError as e:
                 raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+            except UnicodeDecodeError as e:
+                raise ConfigError(
+                    f"config file {path} is not valid UTF-8 (byte {e.start}): TOML files are "
+                    "UTF-8; re-save it as UTF-8"
+                ) from None
             except OSError as e:
                 raise ConfigError(f"config file {path} cannot be read: {e}") from None
         if must_exist:
@@ -92,7 +97,15 @@ def resolve(
     path: Path | None = None
     if profile is not None or config is not None or provider is None:
         data, path = load_config(config)
-    profile = profile or data.get("default_profile")
+    if profile is None and "default_profile" in data:
+        profile = data["default_profile"]
+        if not isinstance(profile, str) or not profile:
+            where = f" in {path}" if path else ""
+            raise ConfigError(
+                f"default_profile{where} must be a profile name in quotes, "
+                'e.g. default_profile = "prod"; got '
+                + (repr(profile) if isinstance(profile, str) else f"a {type(profile).__name__}")
+            )
     values: dict[str, Any] = {}
     if profile is not None:
         profiles = data.get("profiles", {})

@@ -186,6 +186,10 @@ def error_for(
     return ProviderError(text, **kw)
 
 
+class _UnsendableRequest(TransportError):
+    """httpx refused to send the request (h11 LocalProtocolError): never retried."""
+
+
 #: connect-phase failures: the request never reached the server
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -194,7 +198,7 @@ def _retryable(call: Call, settings: RetrySettings) -> Callable[[Exception], boo
     """The stamina predicate for `call`: retry or not, and how long Retry-After asks for."""
 
     def decide(exc: Exception) -> bool | float:
-        if call.retry is Retry.NEVER:
+        if call.retry is Retry.NEVER or isinstance(exc, _UnsendableRequest):
             return False
         if isinstance(exc, RateLimited):
             if exc.retry_after is None:
@@ -235,9 +239,9 @@ class HttpSession:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             # no pool timeout: our own concurrency is bounded, so waiting for a pooled
             # connection is queueing, not a failure
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(
-                timeout, pool=None
-            ),
+            timeout=timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, pool=None),
             transport=transport,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -280,6 +284,10 @@ class HttpSession:
         auth: Any = httpx.USE_CLIENT_DEFAULT if self._same_origin(request.url) else None
         try:
             response = self.client.send(request, stream=stream, auth=auth)
+        except httpx.LocalProtocolError:
+            # h11's message quotes the offending header value, which may be a credential:
+            # raised outside the except block so the original is not even chained
+            response = None
         except httpx.TransportError as e:
             log.debug("%s %s: %s", request.method, request.url, type(e).__name__)
             text = f"{self.provider} {call.operation} failed: {type(e).__name__}: {e}"
@@ -289,6 +297,14 @@ class HttpSession:
                     "failed, so it was not repeated: check (e.g. list_batches) before retrying"
                 )
             raise TransportError(text, provider=self.provider, operation=call.operation) from e
+        if response is None:
+            raise _UnsendableRequest(
+                f"{self.provider} {call.operation} failed: the request is not valid HTTP "
+                "(a header value with a newline or control character?); details withheld "
+                "because they may contain credentials",
+                provider=self.provider,
+                operation=call.operation,
+            )
         log.debug("%s %s -> %s", request.method, request.url, response.status_code)
         if response.status_code in call.ok:
             return response

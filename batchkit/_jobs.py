@@ -28,9 +28,7 @@ def wait(
             return job
         if job.state in (JobState.FAILED, JobState.CANCELLED):
             detail = f": {job.message}" if job.message else ""
-            raise JobFailed(
-                f"{job.provider} job {job.id} ended {job.state.value}{detail}", job=job
-            )
+            raise JobFailed(f"{job.provider} job {job.id} ended {job.state.value}{detail}", job=job)
         remaining = deadline - clock()
         if remaining <= 0:
             raise JobTimeout(

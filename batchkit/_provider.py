@@ -173,13 +173,23 @@ class BatchProvider(abc.ABC):
 
     @overload
     def download_file(
-        self, batch: BatchRef, name: str, dest: None = None, *, start: int = 0,
+        self,
+        batch: BatchRef,
+        name: str,
+        dest: None = None,
+        *,
+        start: int = 0,
         end: int | None = None,
     ) -> bytes: ...
 
     @overload
     def download_file(
-        self, batch: BatchRef, name: str, dest: str | Path | IO[bytes], *, start: int = 0,
+        self,
+        batch: BatchRef,
+        name: str,
+        dest: str | Path | IO[bytes],
+        *,
+        start: int = 0,
         end: int | None = None,
     ) -> int: ...
 

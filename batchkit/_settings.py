@@ -15,21 +15,53 @@ from ._http import HttpSession, RetrySettings, check_api_root
 S = TypeVar("S", bound="CommonSettings")
 
 
+def at_least(minimum: float, *, exclusive: bool = False) -> Any:
+    """An attrs validator: the value must be >= `minimum` (> with `exclusive`), else ConfigError."""
+    relation = ">" if exclusive else ">="
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        if value < minimum or (exclusive and value == minimum):
+            raise ConfigError(
+                f"setting {attribute.name} must be {relation} {minimum}, got {value!r}"
+            )
+
+    return check
+
+
+def credential(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    """An attrs validator for secrets and headers: no surrounding whitespace, no control chars.
+
+    A token read from a file often keeps its trailing newline; sent as a header it would make
+    httpx refuse the request with an error quoting the token. The message never echoes it.
+    """
+    if value is None:
+        return
+    if not value:
+        raise ConfigError(f"setting {attribute.name} is empty")
+    if value != value.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ConfigError(
+            f"setting {attribute.name} has leading/trailing whitespace or a control character "
+            "(a trailing newline from a file or `echo`?): strip it and try again "
+            "(the value is not shown because it may be a secret)"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class CommonSettings:
     """Settings every HTTP provider takes."""
 
     api_root: str
     #: seconds for connect / read / write / pool waits
-    timeout: float = 30.0
-    retry_attempts: int = 5
-    retry_wait_initial: float = 0.2
-    retry_wait_max: float = 10.0
+    timeout: float = attrs.field(default=30.0, validator=at_least(0, exclusive=True))
+    #: sends per call, the first included (1 = no retries)
+    retry_attempts: int = attrs.field(default=5, validator=at_least(1))
+    retry_wait_initial: float = attrs.field(default=0.2, validator=at_least(0))
+    retry_wait_max: float = attrs.field(default=10.0, validator=at_least(0))
     #: total seconds one call may spend retrying
-    retry_timeout: float = 120.0
+    retry_timeout: float = attrs.field(default=120.0, validator=at_least(0, exclusive=True))
     allow_insecure_http: bool = False
     #: pooled keep-alive connections (bulk upload runs 16 files at once by default)
-    max_connections: int = 32
+    max_connections: int = attrs.field(default=32, validator=at_least(1))
     #: an httpx transport to send through (tests: `Emulator().transport()`)
     transport: httpx.BaseTransport | None = attrs.field(default=None, repr=False)
 
@@ -82,20 +114,43 @@ def _transport(value: Any, _: Any) -> httpx.BaseTransport | None:
     raise ValueError(f"expected an httpx.BaseTransport, got {type(value).__name__}")
 
 
-def _strict_number(kind: type) -> Any:
-    def hook(value: Any, _: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError(f"expected a number, got {value!r}")
-        return kind(value)
+def _int(value: Any, _: Any) -> int:
+    """Ints, and strings of them (from the environment); never bools or fractions."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a whole number, got {type(value).__name__}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("expected a whole number, got a fraction")
+    return int(value)
 
-    return hook
+
+def _float(value: Any, _: Any) -> float:
+    """Numbers, and strings of them (from the environment); never bools or NaN."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    number = float(value)
+    if number != number:
+        raise ValueError("expected a number, got NaN")
+    return number
+
+
+def _str(value: Any, _: Any) -> str:
+    """Strings only: token=123 is a mistake to report, not a value to send as "123"."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _optional_str(value: Any, _: Any) -> str | None:
+    return None if value is None else _str(value, _)
 
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 _converter.register_structure_hook(bool, _bool)
 _converter.register_structure_hook(httpx.BaseTransport | None, _transport)
-_converter.register_structure_hook(int, _strict_number(int))
-_converter.register_structure_hook(float, _strict_number(float))
+_converter.register_structure_hook(int, _int)
+_converter.register_structure_hook(float, _float)
+_converter.register_structure_hook(str, _str)
+_converter.register_structure_hook(str | None, _optional_str)
 
 
 def structure_settings(provider: str, cls: type[S], values: Mapping[str, Any]) -> S:

@@ -45,8 +45,12 @@ def strict_converter() -> cattrs.Converter:
     c.register_structure_hook(float, _float)
     # Optional scalars are most fields of a listing: give them direct hooks instead of
     # cattrs' generic Optional dispatch (a measured hot spot, see benchmarks B3/B4)
-    for kind, hook in ((str, _strict(str, "a string")), (int, _strict(int, "an integer")),
-                       (float, _float), (bool, _bool)):
+    for kind, hook in (
+        (str, _strict(str, "a string")),
+        (int, _strict(int, "an integer")),
+        (float, _float),
+        (bool, _bool),
+    ):
         c.register_structure_hook_func(_is_optional_of(kind), _optional(hook))
     return c
 

@@ -479,3 +479,44 @@ def test_a_multipart_session_location_on_another_host_does_not_receive_the_token
     foreign = [r for r in rec.requests if r.url.host == "elsewhere.test"]
     assert foreign
     assert [] == [str(r.url) for r in foreign if "Authorization" in r.headers]
+
+
+def test_a_request_httpx_refuses_to_send_is_not_retried_and_its_details_are_withheld(kit):
+    """h11's LocalProtocolError quotes the bad header value (maybe a token): batchkit raises a
+    TransportError that neither repeats nor chains it, and does not retry a request that can
+    never be sent."""
+    secret = "Bearer tok-secret-value\n"
+    rec = kit.Recorder()
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        rec.requests.append(request)
+        raise httpx.LocalProtocolError(f"Illegal header value {secret.encode()!r}")
+
+    provider = kit.aihub(httpx.MockTransport(refuse))
+    with pytest.raises(TransportError) as info:
+        provider.get_batch("7")
+    text = "".join(traceback.format_exception(info.value))
+    assert "tok-secret-value" not in text
+    assert "not valid HTTP" in str(info.value)
+    assert 1 == len(rec.requests)
+
+
+@pytest.mark.parametrize("setting", ["token", "ib_context"])
+@pytest.mark.parametrize("bad", ["s3cr3t\n", " s3cr3t", "s3\x00cr3t", "s3cr3t\r\n", ""])
+def test_credentials_with_whitespace_or_control_characters_are_refused_unechoed(
+    kit, setting, bad
+):
+    """A token or IB-Context with a trailing newline (read from a file) is a ConfigError at
+    connect() that says what is wrong without showing the value."""
+    rec = kit.Recorder()
+    with pytest.raises(batchkit.ConfigError) as info:
+        kit.aihub(rec.transport, **{setting: bad})
+    assert setting in str(info.value)
+    assert "s3" not in str(info.value)
+    assert [] == rec.requests
+
+
+def test_a_scale_api_key_with_a_trailing_newline_is_refused(kit):
+    """The Scale key is refused the same way (Basic auth would otherwise just 401)."""
+    with pytest.raises(batchkit.ConfigError, match="api_key"):
+        kit.scale(kit.Recorder().transport, api_key="key-123\n")

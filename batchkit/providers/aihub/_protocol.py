@@ -51,7 +51,11 @@ def create_batch(name: str, workspace: str | None) -> Call:
     if workspace is not None:
         body["workspace"] = workspace
     return Call(
-        "create_batch", "POST", "v2/batches", json=body, ok=frozenset({200, 201}),
+        "create_batch",
+        "POST",
+        "v2/batches",
+        json=body,
+        ok=frozenset({200, 201}),
         retry=Retry.UNSENT_ONLY,
     )
 
@@ -61,9 +65,7 @@ def get_batch(batch_id: str) -> Call:
     return Call("get_batch", "GET", _batch(batch_id))
 
 
-def list_batches(
-    *, workspace: str | None, username: str | None, limit: int, offset: int
-) -> Call:
+def list_batches(*, workspace: str | None, username: str | None, limit: int, offset: int) -> Call:
     """GET /v2/batches, one page."""
     params: dict[str, str | int] = {"limit": limit, "offset": offset}
     if workspace is not None:
@@ -94,8 +96,12 @@ def job_path(job_id: str) -> str:
 def put_file(batch_id: str, name: str, content: Body, size: int) -> Call:
     """PUT /v2/batches/<id>/files/<name> (create or replace) → 204."""
     return Call(
-        "upload_file", "PUT", _batch(batch_id, "files", segment(name)), content=content,
-        headers={**_OCTET, "Content-Length": str(size)}, ok=frozenset({200, 201, 204}),
+        "upload_file",
+        "PUT",
+        _batch(batch_id, "files", segment(name)),
+        content=content,
+        headers={**_OCTET, "Content-Length": str(size)},
+        ok=frozenset({200, 201, 204}),
     )
 
 
@@ -112,7 +118,9 @@ def list_files(batch_id: str, *, page_size: int | None, token: str | None) -> Ca
 def delete_file(batch_id: str, name: str) -> Call:
     """DELETE /v2/batches/<id>/files/<name> → 202 with Location to the job."""
     return Call(
-        "delete_file", "DELETE", _batch(batch_id, "files", segment(name)),
+        "delete_file",
+        "DELETE",
+        _batch(batch_id, "files", segment(name)),
         ok=frozenset({200, 202, 204}),
     )
 
@@ -129,16 +137,24 @@ def start_multipart(batch_id: str, name: str, size: int) -> Call:
     """
     body = {"batch_id": int(batch_id), "filename": name, "file_size": size}
     return Call(
-        "upload_file", "POST", "v2/batches/multipart-upload", json=body,
-        ok=frozenset({200, 201}), retry=Retry.UNSENT_ONLY,
+        "upload_file",
+        "POST",
+        "v2/batches/multipart-upload",
+        json=body,
+        ok=frozenset({200, 201}),
+        retry=Retry.UNSENT_ONLY,
     )
 
 
 def put_part(session_url: str, part_num: int, content: Body, size: int) -> Call:
     """PUT <session>/parts/<n> → 201 `{part_id, part_num}`."""
     return Call(
-        "upload_part", "PUT", f"{session_url}/parts/{part_num}", content=content,
-        headers={**_OCTET, "Content-Length": str(size)}, ok=frozenset({200, 201}),
+        "upload_part",
+        "PUT",
+        f"{session_url}/parts/{part_num}",
+        content=content,
+        headers={**_OCTET, "Content-Length": str(size)},
+        ok=frozenset({200, 201}),
     )
 
 
@@ -149,14 +165,21 @@ def commit_multipart(session_url: str, parts: list[tuple[int, str]]) -> Call:
         "parts": [{"part_num": n, "part_id": pid} for n, pid in parts],
     }
     return Call(
-        "commit_upload", "POST", session_url, json=body, ok=frozenset({200, 201, 204}),
+        "commit_upload",
+        "POST",
+        session_url,
+        json=body,
+        ok=frozenset({200, 201, 204}),
     )
 
 
 def abort_multipart(session_url: str) -> Call:
     """POST <session> `{"action": "abort"}` → 204."""
     return Call(
-        "abort_upload", "POST", session_url, json={"action": "abort"},
+        "abort_upload",
+        "POST",
+        session_url,
+        json={"action": "abort"},
         ok=frozenset({200, 201, 204}),
     )
 
@@ -170,8 +193,12 @@ def fs_read(path: str, start: int, end: int | None) -> Call:
     if start or end is not None:
         headers["Range"] = f"bytes={start}-{'' if end is None else end}"
     return Call(
-        "download_file", "GET", fs_url(path), params={"expect-node-type": "file"},
-        headers=headers, ok=frozenset({200, 206}),
+        "download_file",
+        "GET",
+        fs_url(path),
+        params={"expect-node-type": "file"},
+        headers=headers,
+        ok=frozenset({200, 206}),
     )
 
 
@@ -180,8 +207,14 @@ def fs_write(path: str, content: Body, size: int, *, overwrite: bool) -> Call:
     headers = {**_OCTET, "Content-Length": str(size)}
     if not overwrite:
         headers["If-None-Match"] = "*"
-    return Call("fs_write", "PUT", fs_url(path), content=content, headers=headers,
-                ok=frozenset({200, 201, 204}))
+    return Call(
+        "fs_write",
+        "PUT",
+        fs_url(path),
+        content=content,
+        headers=headers,
+        ok=frozenset({200, 201, 204}),
+    )
 
 
 def fs_head(path: str) -> Call:
@@ -243,8 +276,9 @@ def parse_job_accepted(response: httpx.Response, operation: str) -> Job | None:
     if response.content:
         data = normalize_job_accepted(json_body(response, provider=PROVIDER, operation=operation))
         if isinstance(data, dict) and "job_id" in data:
-            job_id = parse(_conv, WireJobAccepted, data, provider=PROVIDER,
-                           operation=operation).job_id
+            job_id = parse(
+                _conv, WireJobAccepted, data, provider=PROVIDER, operation=operation
+            ).job_id
     url = absolute(response.request.url, location) if location else None
     if job_id is None and url is not None:
         job_id = url.rstrip("/").rsplit("/", 1)[-1]
@@ -252,7 +286,9 @@ def parse_job_accepted(response: httpx.Response, operation: str) -> Job | None:
         if response.status_code == 202:
             raise ProviderError(
                 f"aihub {operation}: 202 Accepted without a job id or Location header",
-                provider=PROVIDER, operation=operation, status=202,
+                provider=PROVIDER,
+                operation=operation,
+                status=202,
             )
         return None
     return Job(provider=PROVIDER, id=job_id, url=url)
@@ -266,7 +302,8 @@ def parse_job(response: httpx.Response, job: Job) -> Job:
         state = JobState(wire.state.upper())
     except ValueError:
         raise ProviderError(
-            f"aihub get_job: unknown job state {wire.state!r}", provider=PROVIDER,
+            f"aihub get_job: unknown job state {wire.state!r}",
+            provider=PROVIDER,
             operation="get_job",
         ) from None
     return Job(provider=PROVIDER, id=job.id, state=state, message=wire.message, url=job.url)
@@ -295,9 +332,7 @@ def _node(raw: Any) -> BatchFile:
         raise ValueError(f"node {name!r}.metadata.modified_timestamp: expected a number")
     if full_path is not None and not isinstance(full_path, str):
         raise ValueError(f"node {name!r}.full_path: expected a string")
-    return BatchFile(
-        name=name, size=size, modified_at=from_unix_s(stamp), path=full_path, raw=raw
-    )
+    return BatchFile(name=name, size=size, modified_at=from_unix_s(stamp), path=full_path, raw=raw)
 
 
 def parse_file_page(response: httpx.Response) -> tuple[list[BatchFile], str | None, bool]:
@@ -308,7 +343,8 @@ def parse_file_page(response: httpx.Response) -> tuple[list[BatchFile], str | No
         files = [_node(raw) for raw in page.nodes]
     except ValueError as e:
         raise ProviderError(
-            f"aihub list_files: unexpected response shape ({e})", provider=PROVIDER,
+            f"aihub list_files: unexpected response shape ({e})",
+            provider=PROVIDER,
             operation="list_files",
         ) from None
     return files, page.next_page_token, page.has_more
@@ -326,12 +362,15 @@ def parse_session(response: httpx.Response, api_root: str) -> tuple[str, int]:
     else:
         raise ProviderError(
             "aihub upload_file: multipart session started without Location or session_id",
-            provider=PROVIDER, operation="upload_file", status=response.status_code,
+            provider=PROVIDER,
+            operation="upload_file",
+            status=response.status_code,
         )
     if wire.part_size <= 0:
         raise ProviderError(
             f"aihub upload_file: server gave part_size {wire.part_size}",
-            provider=PROVIDER, operation="upload_file",
+            provider=PROVIDER,
+            operation="upload_file",
         )
     return url, wire.part_size
 

@@ -20,7 +20,7 @@ from ..._jobs import wait as wait_for
 from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
 from ..._pagination import by_offset, by_token
 from ..._provider import BatchProvider, BatchRef, FileData
-from ..._settings import CommonSettings, structure_settings
+from ..._settings import CommonSettings, at_least, credential, structure_settings
 from ..._sources import ByteSource, deliver, open_source
 from ..._validate import batch_name, byte_range, file_name, positive_int
 from . import _protocol as wire
@@ -52,15 +52,15 @@ class AIHubSettings(CommonSettings):
     """AI Hub settings: a bearer token and, for organisations, the IB-Context."""
 
     api_root: str = DEFAULT_API_ROOT
-    token: str = attrs.field(repr=False)
-    ib_context: str | None = None
+    token: str = attrs.field(repr=False, validator=credential)
+    ib_context: str | None = attrs.field(default=None, validator=credential)
     #: files above this many bytes go up in parts
-    multipart_threshold: int = MULTIPART_THRESHOLD
+    multipart_threshold: int = attrs.field(default=MULTIPART_THRESHOLD, validator=at_least(1))
     #: parts of one file uploaded at once
-    part_concurrency: int = 4
+    part_concurrency: int = attrs.field(default=4, validator=at_least(1))
     #: first and largest wait between job polls, in seconds
-    poll_initial: float = 0.2
-    poll_max: float = 5.0
+    poll_initial: float = attrs.field(default=0.2, validator=at_least(0))
+    poll_max: float = attrs.field(default=5.0, validator=at_least(0))
 
 
 class AIHubProvider(BatchProvider):
@@ -90,10 +90,6 @@ class AIHubProvider(BatchProvider):
     secret_settings: ClassVar[frozenset[str]] = frozenset({"token"})
 
     def __init__(self, settings: AIHubSettings) -> None:
-        if not settings.token:
-            raise ConfigError("AI Hub token is empty: pass token= or set AIHUB_API_TOKEN")
-        positive_int("part_concurrency", settings.part_concurrency)
-        positive_int("multipart_threshold", settings.multipart_threshold)
         self.settings = settings
         headers = {"IB-Context": settings.ib_context} if settings.ib_context else {}
         self.http = settings.session(self.name, BearerAuth(settings.token), headers)
@@ -154,7 +150,10 @@ class AIHubProvider(BatchProvider):
         except BatchkitError as e:
             log.warning("aihub batch %s created, but fetching it failed: %s", batch_id, e)
             return Batch(
-                provider=self.name, id=batch_id, name=name, project=project,
+                provider=self.name,
+                id=batch_id,
+                name=name,
+                project=project,
                 state=BatchState.OPEN,
             )
 
@@ -243,8 +242,11 @@ class AIHubProvider(BatchProvider):
         """Poll with backoff until COMPLETE; `JobFailed` / `JobTimeout` otherwise."""
         s = self.settings
         return wait_for(
-            lambda: self.get_job(job), timeout=timeout, initial=s.poll_initial,
-            maximum=s.poll_max, sleep=self.sleep,
+            lambda: self.get_job(job),
+            timeout=timeout,
+            initial=s.poll_initial,
+            maximum=s.poll_max,
+            sleep=self.sleep,
         )
 
     def _finish(self, job: Job | None, *, wait: bool, timeout: float) -> Job | None:
@@ -262,6 +264,8 @@ class AIHubProvider(BatchProvider):
         on its own; a multipart session that cannot complete is aborted."""
         batch_id = self.batch_id(batch)
         file_name(name)
+        if size is not None:
+            positive_int("size", size, minimum=0)
         source = open_source(data)
         try:
             if size is not None and size != source.size:
@@ -410,10 +414,15 @@ class AIHubProvider(BatchProvider):
                     raise TransportError(
                         f"aihub download_file {path!r}: connection broke after {written} bytes "
                         f"and {attempts} attempts: {type(e).__name__}: {e}",
-                        provider=self.name, operation="download_file",
+                        provider=self.name,
+                        operation="download_file",
                     ) from e
-                log.info("aihub download %s: resuming at byte %d after %s", path, offset,
-                         type(e).__name__)
+                log.info(
+                    "aihub download %s: resuming at byte %d after %s",
+                    path,
+                    offset,
+                    type(e).__name__,
+                )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def fs_write(self, path: str, data: FileData, *, overwrite: bool = True) -> bool:
@@ -463,4 +472,3 @@ def _slice(chunks: Iterator[bytes], start: int, end: int | None) -> Iterator[byt
         if end is not None and lo > end:
             return
         yield chunk[max(0, start - lo) : None if end is None else end + 1 - lo]
-

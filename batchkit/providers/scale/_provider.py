@@ -15,7 +15,7 @@ from ..._errors import Conflict, InvalidInput
 from ..._models import Batch, BatchState, BatchStatus, Project
 from ..._pagination import by_offset
 from ..._provider import BatchProvider, BatchRef
-from ..._settings import CommonSettings, structure_settings
+from ..._settings import CommonSettings, credential, structure_settings
 from ..._validate import batch_name
 from ..._validate import priority as check_priority
 from . import _protocol as wire
@@ -31,7 +31,7 @@ class ScaleSettings(CommonSettings):
     """Scale settings: the API key is the HTTP Basic user name."""
 
     api_root: str = DEFAULT_API_ROOT
-    api_key: str = attrs.field(repr=False)
+    api_key: str = attrs.field(repr=False, validator=credential)
 
 
 class ScaleProvider(BatchProvider):
@@ -59,8 +59,6 @@ class ScaleProvider(BatchProvider):
     secret_settings: ClassVar[frozenset[str]] = frozenset({"api_key"})
 
     def __init__(self, settings: ScaleSettings) -> None:
-        if not settings.api_key:
-            raise InvalidInput("Scale api_key is empty: pass api_key= or set SCALE_API_KEY")
         self.settings = settings
         self.http = settings.session(self.name, httpx.BasicAuth(settings.api_key, ""))
 
@@ -72,7 +70,7 @@ class ScaleProvider(BatchProvider):
         if not settings.get("api_key"):
             raise ConfigError(
                 "no Scale API key: pass api_key=, set SCALE_API_KEY, or put "
-                "api_key_env = \"<VAR>\" in your batchkit.toml profile"
+                'api_key_env = "<VAR>" in your batchkit.toml profile'
             )
         return cls(structure_settings(cls.name, ScaleSettings, settings))
 
@@ -122,7 +120,9 @@ class ScaleProvider(BatchProvider):
                 raise Conflict(
                     f"scale create_batch: a batch named {name!r} already exists: batch names "
                     "are unique per Scale account; pick another name or get_batch() it",
-                    provider=self.name, operation="create_batch", status=e.status,
+                    provider=self.name,
+                    operation="create_batch",
+                    status=e.status,
                     vendor_message=e.vendor_message,
                 ) from None
             existing = self.get_batch(name)
@@ -130,7 +130,9 @@ class ScaleProvider(BatchProvider):
                 raise
             log.warning(
                 "scale create_batch %r: a retry met 409 and the batch exists in project %r: "
-                "the earlier attempt created it; returning that batch", name, project,
+                "the earlier attempt created it; returning that batch",
+                name,
+                project,
             )
             return existing
         return wire.parse_batch(response, "create_batch")
@@ -162,8 +164,13 @@ class ScaleProvider(BatchProvider):
 
         def fetch(offset: int) -> tuple[list[Batch], bool]:
             call = wire.list_batches(
-                offset=offset, limit=page_size, project=project, status=status,
-                start_time=created_after, end_time=created_before, detailed=detailed,
+                offset=offset,
+                limit=page_size,
+                project=project,
+                status=status,
+                start_time=created_after,
+                end_time=created_before,
+                detailed=detailed,
             )
             return wire.parse_page(self.http.send(call))
 
@@ -211,7 +218,9 @@ class ScaleProvider(BatchProvider):
         body: dict[str, Any] = {"type": type, "name": name}
         for key, value in (
             ("params", dict(params) if params is not None else None),
-            ("rapid", rapid), ("studio", studio), ("datasetId", dataset_id),
+            ("rapid", rapid),
+            ("studio", studio),
+            ("datasetId", dataset_id),
             ("pipeline", pipeline),
         ):
             if value is not None:
@@ -221,8 +230,13 @@ class ScaleProvider(BatchProvider):
         except Conflict as e:
             raise Conflict(
                 f"scale create_project: a project named {name!r} already exists"
-                + (" (possibly created by an earlier attempt whose response was lost)"
-                   if e.attempts > 1 else ""),
-                provider=self.name, operation="create_project", status=e.status,
+                + (
+                    " (possibly created by an earlier attempt whose response was lost)"
+                    if e.attempts > 1
+                    else ""
+                ),
+                provider=self.name,
+                operation="create_project",
+                status=e.status,
                 vendor_message=e.vendor_message,
             ) from None
