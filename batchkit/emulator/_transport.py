@@ -158,7 +158,8 @@ class _ResponseStream(httpx.SyncByteStream):
             kind, payload = self._exchange.next_event()
             if kind == "message" and payload["type"] == "http.response.body":
                 body = payload.get("body", b"")
-                if body:
+                # a HEAD response has no body on the wire, whatever the app sends
+                if body and self._exchange._request.method != "HEAD":
                     yield bytes(body)
                 if not payload.get("more_body", False):
                     return
@@ -201,9 +202,13 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Run one request through the app."""
         try:
-            return await self._inner.handle_async_request(request)
+            response = await self._inner.handle_async_request(request)
         except ConnectionAborted:
             raise httpx.RemoteProtocolError(_NO_RESPONSE, request=request) from None
+        if request.method == "HEAD":  # no body on the wire, whatever the app sends
+            await response.aclose()
+            return httpx.Response(response.status_code, headers=response.headers, request=request)
+        return response
 
     async def aclose(self) -> None:
         """Close the inner transport."""

@@ -4,8 +4,6 @@ isolation from the real environment (config files, AIHUB_* / SCALE_* variables).
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import platformdirs
 import pytest
 
 import batchkit
+from tests.recorder import Recorder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,35 +32,6 @@ _ENV_VARS = (
     "SCALE_API_KEY",
     "SCALE_API_ROOT",
 )
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Recorder:
-    """A MockTransport that records every request (body read) and answers with `handler`."""
-
-    def __init__(self, handler: Handler | None = None) -> None:
-        self.requests: list[httpx.Request] = []
-        self.handler: Handler = handler or (lambda request: httpx.Response(599))
-        self._lock = threading.Lock()
-        self.transport = httpx.MockTransport(self._handle)
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        with self._lock:
-            self.requests.append(request)
-        return self.handler(request)
-
-    def clear(self) -> None:
-        """Forget the requests seen so far."""
-        with self._lock:
-            self.requests.clear()
-
-    @property
-    def lines(self) -> list[tuple[str, str]]:
-        """(method, raw path) of every request, in order."""
-        return [(r.method, r.url.raw_path.decode()) for r in self.requests]
-
 
 def json_response(status: int, data: Any, **headers: str) -> httpx.Response:
     """A JSON response with the vendor's content type."""

@@ -213,6 +213,8 @@ def test_status_counts_tasks_by_state(emulator: Emulator, http: httpx.Client, ke
         "completed": 1,
         "error": 1,
         "canceled": 1,
+        "tasks_pending": 2,
+        "tasks_completed": 1,
     }
     assert http.get("/batches/zz/status", auth=auth(key)).status_code == 404
 
@@ -327,7 +329,7 @@ def test_prioritize_accepts_10_to_30_and_shows_the_priority(
         {"priority": "20"},
         {"priority": True},
         {"priority": 20.5},
-        {"batchName": 20},
+        {"batchName": 31},
         {},
     ],
 )

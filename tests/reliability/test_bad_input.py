@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from hypothesis import strategies as st
 import batchkit
 from batchkit import BatchkitError, ConfigError, InvalidInput
 from batchkit.emulator import Emulator
+from tests.recorder import Recorder
 
 AIHUB_ROOT = "https://aihub.test/api"
 SCALE_ROOT = "https://api.scale.test/v1"
@@ -38,30 +38,16 @@ FAST = settings(
 )
 
 
-class Recorder:
-    """A MockTransport recording every request; answers like a vendor that accepts anything."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self._lock = threading.Lock()
-        self.transport = httpx.MockTransport(self._handle)
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        with self._lock:
-            self.requests.append(request)
-        if request.method == "PUT":
-            return httpx.Response(204)
-        if request.url.host == "aihub.test":
-            return httpx.Response(200, json=AIHUB_BATCH)
-        return httpx.Response(200, json=SCALE_BATCH)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.requests.clear()
+def _accept_anything(request: httpx.Request) -> httpx.Response:
+    """Answer like a vendor that accepts anything (so only batchkit can refuse input)."""
+    if request.method == "PUT":
+        return httpx.Response(204)
+    if request.url.host == "aihub.test":
+        return httpx.Response(200, json=AIHUB_BATCH)
+    return httpx.Response(200, json=SCALE_BATCH)
 
 
-REC = Recorder()
+REC = Recorder(_accept_anything)
 
 
 @pytest.fixture(autouse=True)

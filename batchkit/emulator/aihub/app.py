@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable
 
@@ -10,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from batchkit.emulator.aihub.backend import AIHubBackend
-from batchkit.emulator.aihub.errors import AIHubError, Unauthorized
+from batchkit.emulator.aihub.errors import AIHubError, InsufficientStorage, Unauthorized
 from batchkit.emulator.aihub.responses import Call, ClientDisconnected
 from batchkit.emulator.aihub.urls import resolve
 
@@ -36,6 +37,10 @@ def bearer_token(headers: Headers, accept: Callable[[str], bool]) -> str:
     if not accept(token):
         raise Unauthorized("the API token is not valid: check the token or generate a new one")
     return token
+
+
+#: the disk is full, or a file would pass the filesystem's size limit: 507, not a 500
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
 def error_response(error: AIHubError) -> Response:
@@ -88,6 +93,15 @@ class AIHubApp:
             except AIHubError as error:
                 await call.drain()
                 return error_response(error)
+            except OSError as error:
+                if error.errno not in _STORAGE_ERRNOS:
+                    raise
+                await call.drain()
+                return error_response(
+                    InsufficientStorage(
+                        f"the emulator's storage could not hold the data: {error.strerror}"
+                    )
+                )
         except ClientDisconnected:
             raise
         except Exception:

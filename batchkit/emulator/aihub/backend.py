@@ -196,6 +196,10 @@ class Session:
         return max(1, math.ceil(self.file_size / self.part_size))
 
 
+#: the largest file a multipart session may announce (the emulator's own limit)
+MAX_FILE_SIZE = 1 << 40
+
+
 @dataclass(eq=False)
 class PartUpload:
     """One part request writing its body into its region of the session file.
@@ -547,8 +551,11 @@ class AIHubBackend:
         self, tenant: str, *, batch_id: int, filename: str, file_size: int
     ) -> Session:
         """Open a multipart session that will write ``filename`` into the batch on commit."""
-        if file_size < 0:
-            raise BadRequest(f"file_size must be >= 0, got {file_size}")
+        if not 0 <= file_size <= MAX_FILE_SIZE:
+            raise BadRequest(
+                f"file_size must be from 0 to {MAX_FILE_SIZE} (1 TiB, the emulator's limit), "
+                f"got {file_size}"
+            )
         with self._lock:
             self._writable_batch(tenant, batch_id)
             check_batch_file_name(filename)

@@ -61,6 +61,12 @@ class RangeNotSatisfiable(AIHubError):
     status = 416
 
 
+class InsufficientStorage(AIHubError):
+    """507: the emulator's disk cannot hold the data (full, or past the file size limit)."""
+
+    status = 507
+
+
 def not_found(what: str) -> NotFound:
     """The standard 404, worded like the vendor docs: "does not exist, or denied access"."""
     return NotFound(f"{what} does not exist, or denied access")

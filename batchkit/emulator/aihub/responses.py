@@ -10,7 +10,6 @@ as ``{"message": ...}`` with its status.
 from __future__ import annotations
 
 import email.utils
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope
 
+from batchkit.emulator import _json as strict_json
 from batchkit.emulator.aihub.backend import AIHubBackend
 from batchkit.emulator.aihub.errors import BadRequest, NotFound, RangeNotSatisfiable
 from batchkit.emulator.aihub.storage import CHUNK_SIZE, FileNode
@@ -92,9 +92,11 @@ class Call:
                 await self.drain()
                 raise BadRequest(f"JSON body is larger than {MAX_JSON_BODY} bytes")
         try:
-            value = json.loads(bytes(body))
-        except (ValueError, RecursionError):
-            raise BadRequest("request body is not valid JSON: send a JSON object") from None
+            value = strict_json.loads(bytes(body))
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest(
+                f"request body is not valid JSON ({exc}): send a JSON object"
+            ) from None
         if not isinstance(value, dict):
             raise BadRequest(f"request body must be a JSON object, got {type(value).__name__}")
         return value

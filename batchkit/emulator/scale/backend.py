@@ -198,10 +198,18 @@ class ScaleBackend:
             return batch.to_json()
 
     def batch_status(self, api_key: str, name: str) -> dict[str, Any]:
-        """``{"status", "pending", "completed", "error", "canceled"}``."""
+        """``{"status", "pending", "completed", "error", "canceled"}`` (the wire, per the SDK),
+        plus the docs' example keys ``tasks_pending`` / ``tasks_completed`` with the same
+        counts, so a reader of either form gets the truth."""
         with self._lock:
             batch = self._batch(api_key, name)
-            return {"status": batch.status, **batch.counts()}
+            counts = batch.counts()
+            return {
+                "status": batch.status,
+                **counts,
+                "tasks_pending": counts["pending"],
+                "tasks_completed": counts["completed"],
+            }
 
     def set_metadata(self, api_key: str, name: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the batch's metadata; returns the batch."""

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from batchkit.emulator import _json as strict_json
 from batchkit.emulator._app import TENANT_KEY
 from batchkit.emulator.scale import urls
 from batchkit.emulator.scale.backend import (
@@ -39,17 +40,15 @@ class _Call:
         self.name = params.get("name", "")
 
     def json(self, *, empty: Any = None) -> Any:
-        """The body parsed as JSON (NaN and Infinity refused); ``empty`` if there is none."""
+        """The body parsed as strict JSON (no NaN, Infinity, overflowing numbers or lone
+        surrogates); ``empty`` if there is none."""
         if not self.body.strip():
             if empty is not None:
                 return empty
             raise BadRequest("the request body must be a JSON object")
 
-        def refuse(constant: str) -> Any:
-            raise ValueError(f"{constant} is not valid JSON")
-
         try:
-            return json.loads(self.body, parse_constant=refuse)
+            return strict_json.loads(self.body)
         except (ValueError, RecursionError) as exc:
             raise BadRequest(f"the request body is not valid JSON: {exc}") from None
 
@@ -107,7 +106,7 @@ def _query_int(query: QueryParams, key: str, default: int) -> int:
     value = query.get(key)
     if value is None:
         return default
-    if not value.strip().isdigit():
+    if not (value.strip().isascii() and value.strip().isdigit()):
         raise BadRequest(f"query parameter {key!r} must be a non-negative integer, got {value!r}")
     return int(value)
 
@@ -243,11 +242,12 @@ class ScaleApp:
     def _prioritize(self, call: _Call) -> dict[str, Any]:
         self.backend.get_batch(call.api_key, call.name)
         body = call.object()
-        if "priority" not in body:
+        # The docs' body table names the field `batchName` ("The new priority for the batch");
+        # the SDK sends `priority`. Accept both, `priority` first.
+        key = "priority" if "priority" in body else "batchName"
+        if key not in body:
             raise BadRequest("'priority' is required: an integer from 10 (lowest) to 30 (highest)")
-        return self.backend.prioritize(
-            call.api_key, call.name, _integer(body["priority"], "priority")
-        )
+        return self.backend.prioritize(call.api_key, call.name, _integer(body[key], key))
 
     # -- emulator control -----------------------------------------------------------------
 
