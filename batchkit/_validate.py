@@ -19,7 +19,8 @@ def file_name(name: object) -> str:
     """Return `name` if it is a valid batch file name, else raise `InvalidInput`.
 
     Batch file names are flat: non-empty, at most 255 characters, with an extension,
-    and without `/`, `\\`, `..` or control characters.
+    without `/`, `\\` or control characters, and without surrounding whitespace. Dots are
+    fine anywhere (`v1..2.pdf`): with no separator a name cannot climb out of its batch.
     """
     if not isinstance(name, str):
         raise InvalidInput(f"file name must be a str, got {type(name).__name__}: {name!r}")
@@ -36,11 +37,19 @@ def file_name(name: object) -> str:
                 f"file name {name!r} contains {bad!r}: batch file names are flat; "
                 "rename it or pass name="
             )
-    if ".." in name:
-        raise InvalidInput(f"file name {name!r} contains '..': rename it")
     if _has_control(name):
         raise InvalidInput(f"file name {name!r} contains control characters: rename it")
+    if name != name.strip():
+        raise InvalidInput(
+            f"file name {name!r} starts or ends with whitespace: strip it "
+            f"({name.strip()!r}) or rename the file"
+        )
     stem, dot, ext = name.rpartition(".")
+    if dot and ext and not stem.strip("."):
+        raise InvalidInput(
+            f"file name {name!r} is only an extension: put a name before it, "
+            f"e.g. 'scan.{ext}'"
+        )
     if not dot or not stem or not ext.strip():
         raise InvalidInput(
             f"file name {name!r} has no extension: vendors need one (e.g. {name.rstrip('.')}.pdf)"

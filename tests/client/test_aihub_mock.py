@@ -114,12 +114,15 @@ def test_upload_above_the_threshold_goes_up_in_consecutive_parts(kit):
     assert [] == fake.single_puts
 
 
-def test_commit_lists_every_part_in_order_with_string_part_ids(kit):
-    """The commit body names each part number with its id as a string."""
-    fake = FakeMultipart(int_ids=True)
+@pytest.mark.parametrize("int_ids", [True, False])
+def test_commit_lists_every_part_in_order_with_ids_as_the_server_sent_them(kit, int_ids):
+    """The commit body names each part number with its id in the JSON type the part
+    response used: a string (the live wire) or an int (the docs' table)."""
+    fake = FakeMultipart(int_ids=int_ids)
     _, provider = _multipart(kit, fake)
     provider.upload_file("7", "big.pdf", DATA)
-    expected = [{"part_num": n, "part_id": str(1000 + n)} for n in (1, 2, 3, 4)]
+    ids = [1000 + n if int_ids else f"part-{n}" for n in (1, 2, 3, 4)]
+    expected = [{"part_num": n, "part_id": i} for n, i in zip((1, 2, 3, 4), ids, strict=True)]
     assert expected == _commit_parts(fake)
     assert ["commit"] == [a["action"] for a in fake.actions]
 
@@ -338,6 +341,22 @@ def test_delete_file_job_comes_from_the_location_header_and_is_polled_there(kit)
     assert Job(provider="aihub", id="j9", url=f"{ROOT}/v2/batches/jobs/j9") == job
     assert JobState.COMPLETE == provider.wait_job(job).state
     assert ("GET", "/api/v2/batches/jobs/j9") == rec.lines[-1]
+
+
+def test_a_location_that_is_a_bare_job_id_is_polled_at_the_jobs_endpoint(kit):
+    """The docs also call the Location value "<JOB_ID>": a bare id is polled at jobs/<id>,
+    not resolved against the file's URL."""
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            return httpx.Response(202, headers={"Location": "3f2a-77"})
+        return httpx.Response(200, json={"state": "COMPLETE"})
+
+    rec = kit.Recorder(handle)
+    provider = kit.aihub(rec.transport)
+    job = provider.delete_file("7", "a.pdf", wait=False)
+    assert ("3f2a-77", None) == (job.id, job.url)
+    assert JobState.COMPLETE == provider.wait_job(job).state
+    assert ("GET", "/api/v2/batches/jobs/3f2a-77") == rec.lines[-1]
 
 
 def test_a_202_without_job_id_or_location_is_a_provider_error(kit):

@@ -151,10 +151,13 @@ def test_aihub_list_files_example_parses_names_sizes_times_and_follows_the_token
 
 @pytest.mark.parametrize(
     ("part_fixture", "expected_id"),
-    [("aihub_upload_part_docs.json", "1"), ("aihub_upload_part_wire.json", "1")],
+    [("aihub_upload_part_docs.json", 1), ("aihub_upload_part_wire.json", "1")],
 )
-def test_aihub_part_id_int_or_str_is_committed_as_text(kit, part_fixture, expected_id):
-    """A part answer with int `part_id` (docs) or str (wire) commits the id as a string."""
+def test_aihub_part_id_int_or_str_is_committed_in_the_type_it_came_in(
+    kit, part_fixture, expected_id
+):
+    """A part answer with int `part_id` (docs: "parts/part_id int") commits an int; a str
+    (the live wire) commits the same string."""
     session = "/api/v2/batches/multipart-upload/sessions/sess-1"
     rec = serve(kit, {
         ("POST", "/api/v2/batches/multipart-upload"): kit.fixture_response(
@@ -395,3 +398,29 @@ def test_non_json_success_body_is_a_provider_error_naming_the_content_type(kit):
     ))
     with pytest.raises(batchkit.ProviderError, match="expected JSON, got 'text/html'"):
         kit.aihub(rec.transport).get_batch("1")
+
+
+def test_aihub_a_commit_answered_with_any_2xx_completes_the_upload(kit):
+    """WIRE-NOTES: the SDK accepts any 2xx for a commit; a 202 is success, not an abort."""
+    session = "/api/v2/batches/multipart-upload/sessions/sess-1"
+    rec = serve(kit, {
+        ("POST", "/api/v2/batches/multipart-upload"): kit.fixture_response(
+            "aihub_multipart_start_wire.json", 201
+        ),
+        ("PUT", f"{session}/parts/1"): kit.fixture_response("aihub_upload_part_wire.json", 201),
+        ("POST", session): httpx.Response(202),
+    })
+    provider = kit.aihub(rec.transport, multipart_threshold=100)
+    provider.upload_file("7", "big.pdf", b"x" * 250)
+    assert ["commit"] == [
+        json.loads(r.content)["action"] for r in rec.requests if r.url.path == session
+    ]
+
+
+def test_aihub_fs_head_accepts_any_2xx(kit):
+    """The Filesystem docs: "A 2XX status code indicates the request was successful"."""
+    head = httpx.Response(204, headers={"Content-Type": "application/octet-stream",
+                                        "Content-Length": "5"})
+    rec = kit.Recorder(lambda request: head)
+    info = kit.aihub(rec.transport).fs_head("/u/ws/fs/Drive/x.txt")
+    assert 5 == info.size

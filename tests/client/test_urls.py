@@ -102,7 +102,7 @@ def file_names(draw: st.DrawFn) -> str:
         st.one_of(_AWKWARD.filter(lambda c: c != "/"), st.text(_FILE_CHARS, max_size=3)),
         min_size=1, max_size=10,
     )))
-    assume(stem.strip())
+    assume(stem.strip() and stem == stem.strip())
     return f"{stem[:200]}.pdf"
 
 

@@ -12,6 +12,7 @@ from ..._http import Body, Call, Retry, segment
 from ..._models import Batch, BatchFile, BatchState, FileInfo, Job, JobState
 from ..._wire import from_unix_ms, from_unix_s, json_body, parse
 from ._wire import (
+    PartId,
     WireBatch,
     WireBatchList,
     WireCreated,
@@ -27,6 +28,8 @@ from ._wire import (
 PROVIDER = "aihub"
 _conv = make_converter()
 _OCTET = {"Content-Type": "application/octet-stream"}
+#: WIRE-NOTES: the SDK accepts any 2xx for a multipart commit; the Filesystem docs say "2XX"
+ANY_2XX = frozenset(range(200, 300))
 
 
 def _batch(batch_id: str, *rest: str) -> str:
@@ -158,7 +161,7 @@ def put_part(session_url: str, part_num: int, content: Body, size: int) -> Call:
     )
 
 
-def commit_multipart(session_url: str, parts: list[tuple[int, str]]) -> Call:
+def commit_multipart(session_url: str, parts: list[tuple[int, PartId]]) -> Call:
     """POST <session> `{"action": "commit", "parts": [...]}` → 204 (any 2xx accepted)."""
     body = {
         "action": "commit",
@@ -169,18 +172,18 @@ def commit_multipart(session_url: str, parts: list[tuple[int, str]]) -> Call:
         "POST",
         session_url,
         json=body,
-        ok=frozenset({200, 201, 204}),
+        ok=ANY_2XX,
     )
 
 
 def abort_multipart(session_url: str) -> Call:
-    """POST <session> `{"action": "abort"}` → 204."""
+    """POST <session> `{"action": "abort"}` → 204 (any 2xx accepted, like the commit)."""
     return Call(
         "abort_upload",
         "POST",
         session_url,
         json={"action": "abort"},
-        ok=frozenset({200, 201, 204}),
+        ok=ANY_2XX,
     )
 
 
@@ -218,8 +221,8 @@ def fs_write(path: str, content: Body, size: int, *, overwrite: bool) -> Call:
 
 
 def fs_head(path: str) -> Call:
-    """HEAD a file or folder through the Filesystem API."""
-    return Call("fs_head", "HEAD", fs_url(path))
+    """HEAD a file or folder through the Filesystem API (the docs: "a 2XX status code")."""
+    return Call("fs_head", "HEAD", fs_url(path), ok=ANY_2XX)
 
 
 def fs_delete(path: str) -> Call:
@@ -279,6 +282,11 @@ def parse_job_accepted(response: httpx.Response, operation: str) -> Job | None:
             job_id = parse(
                 _conv, WireJobAccepted, data, provider=PROVIDER, operation=operation
             ).job_id
+    if location and "/" not in location and ":" not in location:
+        # the docs also call the Location value a bare job id ("<JOB_ID> is ... the Location
+        # header value"); the live wire sends the job URL. A bare id is polled at jobs/<id>.
+        job_id = job_id or location
+        location = None
     url = absolute(response.request.url, location) if location else None
     if job_id is None and url is not None:
         job_id = url.rstrip("/").rsplit("/", 1)[-1]
@@ -375,10 +383,10 @@ def parse_session(response: httpx.Response, api_root: str) -> tuple[str, int]:
     return url, wire.part_size
 
 
-def parse_part(response: httpx.Response) -> str:
-    """The part id (text) of an uploaded part."""
+def parse_part(response: httpx.Response) -> PartId:
+    """The part id of an uploaded part, in the JSON type it came in (str or int)."""
     data = json_body(response, provider=PROVIDER, operation="upload_part")
-    return str(parse(_conv, WirePart, data, provider=PROVIDER, operation="upload_part").part_id)
+    return parse(_conv, WirePart, data, provider=PROVIDER, operation="upload_part").part_id
 
 
 def parse_head(response: httpx.Response, path: str) -> FileInfo:

@@ -24,6 +24,7 @@ from ..._settings import CommonSettings, at_least, credential, structure_setting
 from ..._sources import ByteSource, deliver, open_source
 from ..._validate import batch_name, byte_range, file_name, positive_int
 from . import _protocol as wire
+from ._wire import PartId
 
 log = logging.getLogger("batchkit.aihub")
 
@@ -189,7 +190,10 @@ class AIHubProvider(BatchProvider):
         def fetch(offset: int) -> tuple[list[Batch], bool]:
             call = wire.list_batches(workspace=project, username=owner, limit=page, offset=offset)
             batches = wire.parse_batch_list(self.http.send(call))
-            # a server that ignores `limit` sends everything at once: stop after it
+            # AI Hub has no has_more for batches: a short page is the last one (the docs
+            # name no server-side cap below `limit`; asking on until an empty page would loop
+            # forever on a server that ignores `offset`). A server that ignores `limit`
+            # sends everything at once: stop after it.
             return batches, len(batches) == page
 
         def wanted(b: Batch) -> bool:
@@ -288,14 +292,15 @@ class AIHubProvider(BatchProvider):
             for n, offset in enumerate(range(0, source.size, part_size), start=1)
         ]
 
-        def send_part(span: tuple[int, int, int]) -> tuple[int, str]:
+        def send_part(span: tuple[int, int, int]) -> tuple[int, PartId]:
             n, offset, length = span
             call = wire.put_part(session, n, source.reader(offset, length), length)
             return n, wire.parse_part(self.http.send(call))
 
         try:
-            # parts are numbered consecutively and sent in order within each worker;
-            # map() keeps results in part order
+            # parts are numbered 1..n and started in that order, `part_concurrency` at a
+            # time, so they may finish out of order; map() returns them in part order
+            # for the commit
             with ThreadPoolExecutor(
                 max_workers=self.settings.part_concurrency, thread_name_prefix="batchkit-part"
             ) as pool:

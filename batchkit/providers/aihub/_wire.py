@@ -21,10 +21,9 @@ class BatchId(str):
     __slots__ = ()
 
 
-class PartId(str):
-    """A multipart part id as text; parsed from a JSON string or int."""
-
-    __slots__ = ()
+#: a multipart part id exactly as the server sent it: a string (live wire, the SDK) or an
+#: int (the docs' table); it goes back in the commit in the same JSON type
+PartId = str | int
 
 
 @attrs.frozen
@@ -107,9 +106,9 @@ def _batch_id(value: Any, _: Any) -> BatchId:
 
 def _part_id(value: Any, _: Any) -> PartId:
     if isinstance(value, str) and value:
-        return PartId(value)
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return PartId(value)
+        return value
     raise ValueError(f"expected a part id string, got {value!r}")
 
 
