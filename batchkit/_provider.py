@@ -205,13 +205,17 @@ class BatchProvider(abc.ABC):
         """Read a file of the batch, whole or bytes `start..end` (inclusive).
 
         Without `dest` returns the bytes; with a path or binary stream, streams into it
-        and returns the number of bytes written.
+        and returns the number of bytes written. A path is written atomically: a failed
+        download leaves an existing file untouched and creates nothing. A directory
+        receives the file under `name`.
         """
         if Capability.DOWNLOAD_FILES not in self.capabilities:
             raise self._unsupported("download_file")
         file_name(name)
         byte_range(start, end)
-        return deliver(dest, lambda sink: self._download_into(batch, name, sink, start, end))
+        return deliver(
+            dest, name, lambda sink: self._download_into(batch, name, sink, start, end)
+        )
 
     def _download_into(
         self, batch: BatchRef, name: str, sink: IO[bytes], start: int, end: int | None

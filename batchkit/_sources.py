@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -143,15 +145,57 @@ def open_source(data: object, *, spool_limit: int = 16 << 20) -> ByteSource:
     )
 
 
-def deliver(dest: Dest, write: Callable[[IO[bytes]], int]) -> bytes | int:
-    """Run `write(sink)` into `dest`: bytes back for None, else the count written."""
+def target_path(dest: str | os.PathLike[str], name: str) -> Path:
+    """Where a download of `name` to `dest` goes: into `dest` if it is a directory (or ends
+    with a separator), else `dest` itself. `InvalidInput` if the directory does not exist."""
+    text = os.fspath(dest)
+    path = Path(text)
+    if path.is_dir():
+        path = path / name
+    elif text.endswith(("/", os.sep)):
+        raise InvalidInput(f"cannot save to {text!r}: that directory does not exist; create it")
+    if not path.parent.is_dir():
+        raise InvalidInput(
+            f"cannot save to {str(path)!r}: the directory {str(path.parent)!r} does not exist; "
+            "create it first"
+        )
+    return path
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[IO[bytes]]:
+    """A new file that becomes `path` only if the block completes.
+
+    The bytes go to a hidden temporary file beside `path` (same filesystem), renamed over it
+    on success and removed on failure, so a failed download never leaves a truncated file
+    and never wipes an existing one. Permissions follow the umask, like `open(path, "wb")`.
+    """
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as e:
+        raise InvalidInput(f"cannot write to {str(path.parent)!r}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def deliver(dest: Dest, name: str, write: Callable[[IO[bytes]], int]) -> bytes | int:
+    """Run `write(sink)` into `dest`: bytes back for None, else the count written.
+
+    A path (or a directory, which receives `name`) is written atomically (`atomic_file`).
+    """
     if dest is None:
         import io
 
         buffer = io.BytesIO()
         write(buffer)
         return buffer.getvalue()
-    if isinstance(dest, str | Path):
-        with Path(dest).open("wb") as f:
+    if isinstance(dest, str | os.PathLike):
+        with atomic_file(target_path(dest, name)) as f:
             return write(f)
     return write(dest)

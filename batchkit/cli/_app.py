@@ -33,6 +33,8 @@ from .. import (
 )
 from .._capabilities import flag_names
 from .._errors import NoProviderChosen
+from .._sources import atomic_file, target_path
+from .._validate import file_name
 from ._exit import EXIT_CODES, ExitCode, exit_code_for, one_line
 from ._output import (
     capability_table,
@@ -676,22 +678,16 @@ def files_download(
         )
         sys.stdout.flush()
         return
-    dest = Path(output) if output else Path(name)
-    if dest.is_dir():
-        dest = dest / name
-    partial = dest.with_name(dest.name + ".part")
+    file_name(name)  # a bad name is a usage error before any file is created
+    dest = target_path(output or ".", name)
     total = end - start + 1 if end is not None else None
-    try:
-        with (
-            partial.open("wb") as f,
-            DownloadView(state.console, f, name=name, total=total, quiet=state.json) as view,
-        ):
-            written = provider.download_file(
-                batch_id, name, cast(IO[bytes], view), start=start, end=end
-            )
-        partial.replace(dest)
-    finally:
-        partial.unlink(missing_ok=True)
+    with (
+        atomic_file(dest) as f,
+        DownloadView(state.console, f, name=name, total=total, quiet=state.json) as view,
+    ):
+        written = provider.download_file(
+            batch_id, name, cast(IO[bytes], view), start=start, end=end
+        )
     if state.json:
         emit_json({"batch_id": batch_id, "name": name, "path": str(dest), "bytes": written})
         return

@@ -398,7 +398,8 @@ class AIHubProvider(BatchProvider):
         """
         _check_fs_path(path)
         byte_range(start, end)
-        return deliver(dest, lambda sink: self._fs_read_into(path, sink, start, end))
+        base = path.rstrip("/").rsplit("/", 1)[-1]
+        return deliver(dest, base, lambda sink: self._fs_read_into(path, sink, start, end))
 
     def _fs_read_into(self, path: str, sink: IO[bytes], start: int, end: int | None) -> int:
         written = 0
