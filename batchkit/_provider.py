@@ -133,13 +133,17 @@ class BatchProvider(abc.ABC):
         self,
         *,
         project: str | None = None,
-        state: BatchState | None = None,
+        state: BatchState | str | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
         owner: str | None = None,
         limit: int | None = None,
     ) -> Iterator[Batch]:
-        """Iterate over batches lazily, page by page, filtered as asked."""
+        """Iterate over batches lazily, page by page, filtered as asked.
+
+        `state` is a `BatchState` or its value (`"staging"`); `limit` caps the number of
+        batches yielded. Bad filters raise `InvalidInput` here, before any request.
+        """
 
     @abc.abstractmethod
     def status(self, batch: BatchRef) -> BatchStatus:

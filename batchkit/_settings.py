@@ -105,7 +105,7 @@ def _bool(value: Any, _: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise ValueError(f"expected true/false, got {value!r}")
+    raise ValueError("expected true or false (or yes/no, on/off, 1/0)")
 
 
 def _transport(value: Any, _: Any) -> httpx.BaseTransport | None:
@@ -120,14 +120,20 @@ def _int(value: Any, _: Any) -> int:
         raise ValueError(f"expected a whole number, got {type(value).__name__}")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("expected a whole number, got a fraction")
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:  # text that is not a number (values are never echoed)
+        raise ValueError("expected a whole number, got other text") from None
 
 
 def _float(value: Any, _: Any) -> float:
     """Numbers, and strings of them (from the environment); never bools or NaN."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a number, got {type(value).__name__}")
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:  # text that is not a number (values are never echoed)
+        raise ValueError("expected a number, got other text") from None
     if number != number:
         raise ValueError("expected a number, got NaN")
     return number
@@ -164,6 +170,22 @@ def structure_settings(provider: str, cls: type[S], values: Mapping[str, Any]) -
     try:
         return _converter.structure(dict(values), cls)
     except cattrs.ClassValidationError as e:
-        problems = "; ".join(cattrs.transform_error(e, path=provider))
-        # never echo values: they may be secrets
+        problems = "; ".join(_describe(line) for line in cattrs.transform_error(e, "", _reason))
         raise ConfigError(f"invalid {provider} settings: {problems}") from None
+
+
+def _reason(exc: BaseException, _: Any) -> str:
+    """One problem in words. Our hooks and validators never put a value in a message (it may
+    be a secret), so their text is used as is; anything else says only what was expected."""
+    if isinstance(exc, ConfigError | ValueError) and str(exc):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return "is required"
+    return "has the wrong type"
+
+
+def _describe(line: str) -> str:
+    """cattrs' "<reason> @ .<setting>" as "<setting>: <reason>" (validators name it already)."""
+    reason, _, path = line.rpartition(" @ ")
+    setting = path.lstrip(".$")
+    return f"{setting}: {reason}" if setting else reason

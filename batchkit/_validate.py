@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 from ._errors import InvalidInput
+from ._models import BatchState
 
 MAX_NAME = 255
 MIN_PRIORITY = 10
@@ -103,3 +105,29 @@ def positive_int(label: str, value: object, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidInput(f"{label} must be an int >= {minimum}, got {value!r}")
     return value
+
+
+def list_filters(
+    state: object, limit: object, created_after: object, created_before: object
+) -> BatchState | None:
+    """Check `list_batches` filters before any request; returns `state` as a `BatchState`.
+
+    `state` may be a `BatchState` or its value as text (`"staging"`, as the CLI and config
+    files give it); `limit` a whole number >= 1; the bounds `datetime`s.
+    """
+    if limit is not None:
+        positive_int("limit", limit)
+    for label, bound in (("created_after", created_after), ("created_before", created_before)):
+        if bound is not None and not isinstance(bound, datetime):
+            raise InvalidInput(
+                f"{label} must be a datetime, got {type(bound).__name__}: {bound!r}"
+            )
+    if state is None or isinstance(state, BatchState):
+        return state
+    if isinstance(state, str):
+        try:
+            return BatchState(state.strip().lower())
+        except ValueError:
+            pass
+    known = ", ".join(repr(s.value) for s in BatchState if s is not BatchState.UNKNOWN)
+    raise InvalidInput(f"state must be a BatchState or one of {known}; got {state!r}")

@@ -358,3 +358,23 @@ def test_a_trailing_slash_on_the_api_root_is_dropped():
     """`https://x/api/` and `https://x/api` are the same root."""
     provider = batchkit.connect("aihub", token="t", api_root="https://x.test/api/", transport=MOCK)
     assert "https://x.test/api" == provider.http.api_root
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"timeout": -1}, "timeout must be > 0"),
+        ({"token": 123}, "token: expected a string"),
+        ({"retry_attempts": 1.5}, "retry_attempts: expected a whole number"),
+        ({"token": "t\n"}, "token has leading/trailing whitespace"),
+        ({"max_connections": "many"}, "max_connections: expected a whole number"),
+    ],
+)
+def test_settings_errors_read_as_plain_sentences_naming_the_setting(settings, expected):
+    """No cattrs jargon ("unknown error", "@ aihub.token") in what the user reads."""
+    with pytest.raises(ConfigError) as info:
+        batchkit.connect("aihub", **{"token": "t", **settings})
+    text = str(info.value)
+    assert expected in text
+    assert "unknown error" not in text
+    assert " @ " not in text

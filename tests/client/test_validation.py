@@ -402,3 +402,40 @@ def test_valid_upload_sends_exactly_one_put(kit):
     rec = kit.Recorder(lambda request: httpx.Response(204))
     kit.aihub(rec.transport).upload_file("7", "a.pdf", b"abc")
     assert [("PUT", "/api/v2/batches/7/files/a.pdf")] == rec.lines
+
+
+# -- list_batches filters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider_name", ["aihub", "scale"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"state": "bogus"},
+        {"state": 3},
+        {"limit": 0},
+        {"limit": -1},
+        {"limit": "5"},
+        {"limit": 2.5},
+        {"created_after": "2026-01-01"},
+        {"created_before": 1700000000},
+    ],
+)
+def test_bad_list_batches_filters_are_invalid_input_before_any_request(
+    kit, provider_name, kwargs
+):
+    """A typo'd state or a nonsensical limit fails loudly instead of listing nothing."""
+    rec = kit.Recorder()
+    provider = getattr(kit, provider_name)(rec.transport)
+    with pytest.raises(InvalidInput) as info:
+        provider.list_batches(**kwargs)
+    assert next(iter(kwargs)) in str(info.value)
+    assert [] == rec.requests
+
+
+def test_a_state_given_as_text_filters_like_the_enum(kit):
+    """`state="staging"` (as a CLI or config gives it) is `BatchState.STAGING` on the wire."""
+    page = {"docs": [], "totalDocs": 0, "limit": 100, "offset": 0, "has_more": False}
+    rec = kit.Recorder(lambda request: httpx.Response(200, json=page))
+    list(kit.scale(rec.transport).list_batches(state="Staging"))
+    assert "staging" == rec.requests[0].url.params["status"]

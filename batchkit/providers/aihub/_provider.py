@@ -22,7 +22,7 @@ from ..._pagination import by_offset, by_token
 from ..._provider import BatchProvider, BatchRef, FileData
 from ..._settings import CommonSettings, at_least, credential, structure_settings
 from ..._sources import ByteSource, deliver, open_source
-from ..._validate import batch_name, byte_range, file_name, positive_int
+from ..._validate import batch_name, byte_range, file_name, list_filters, positive_int
 from . import _protocol as wire
 from ._wire import PartId
 
@@ -175,7 +175,7 @@ class AIHubProvider(BatchProvider):
         self,
         *,
         project: str | None = None,
-        state: BatchState | None = None,
+        state: BatchState | str | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
         owner: str | None = None,
@@ -183,6 +183,7 @@ class AIHubProvider(BatchProvider):
     ) -> Iterator[Batch]:
         """Iterate over batches (workspace and owner filtered by AI Hub; state and creation
         time filtered here, as AI Hub has no such filters)."""
+        state = list_filters(state, limit, created_after, created_before)
         if state not in (None, BatchState.OPEN):
             return iter(())
         page = min(limit, LIST_PAGE) if limit else LIST_PAGE

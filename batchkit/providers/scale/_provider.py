@@ -16,7 +16,7 @@ from ..._models import Batch, BatchState, BatchStatus, Project
 from ..._pagination import by_offset
 from ..._provider import BatchProvider, BatchRef
 from ..._settings import CommonSettings, credential, structure_settings
-from ..._validate import batch_name
+from ..._validate import batch_name, list_filters
 from ..._validate import priority as check_priority
 from . import _protocol as wire
 
@@ -145,7 +145,7 @@ class ScaleProvider(BatchProvider):
         self,
         *,
         project: str | None = None,
-        state: BatchState | None = None,
+        state: BatchState | str | None = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
         owner: str | None = None,
@@ -153,6 +153,7 @@ class ScaleProvider(BatchProvider):
         detailed: bool = False,
     ) -> Iterator[Batch]:
         """Iterate over batches, newest first, filtered on the server."""
+        state = list_filters(state, limit, created_after, created_before)
         if owner is not None:
             raise InvalidInput("Scale batches have no owner: drop owner= for Scale")
         status: str | None = None
