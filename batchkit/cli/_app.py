@@ -9,7 +9,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar, cast
 
@@ -711,18 +711,24 @@ def files_delete(state: State, batch_id: str, name: str) -> None:
 # -- emulator and demo --------------------------------------------------------------------
 
 
-def _emulator_main() -> Callable[[Sequence[str] | None], int]:
+def _emulator_main() -> Callable[[list[str] | None, str], int]:
     from ..emulator._cli import main as emulator_main
 
-    return cast(Callable[[Sequence[str] | None], int], emulator_main)
+    return emulator_main
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: a free one).")
-def emulator(host: str, port: int) -> None:
-    """Serve the offline emulator of both vendors' APIs until Ctrl-C."""
-    code = _emulator_main()(["--host", host, "--port", str(port)])
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def emulator(args: tuple[str, ...]) -> None:
+    """Serve the offline emulator of both vendors' APIs until Ctrl-C.
+
+    Takes exactly the options of `python -m batchkit.emulator` (--host, --port, --tokens,
+    --job-polls, --part-size, --latency, --jitter); `batchkit emulator --help` lists them.
+    """
+    code = _emulator_main()(list(args), "batchkit emulator")
     raise click.exceptions.Exit(code)
 
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m batchkit.emulator",
+        prog=prog,
         description="Serve the batchkit emulator of the Instabase AI Hub and Scale AI APIs.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
@@ -47,34 +47,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the emulator on ``--host``/``--port`` until interrupted; returns the exit status."""
-    args = _parser().parse_args(argv)
+def _fail(message: str, code: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m batchkit.emulator") -> int:
+    """Run the emulator on ``--host``/``--port`` until interrupted; returns the exit status
+    (2 for a bad option or a port that cannot be used: change the arguments)."""
+    args = _parser(prog).parse_args(argv)
     try:
         import uvicorn
 
         from batchkit.emulator._emulator import Emulator
         from batchkit.emulator._server import base_url, bind, make_config
     except ImportError as exc:
-        print(f"{exc}: the emulator needs pip install 'batchkit[emulator]'", file=sys.stderr)
-        return 2
+        return _fail(f"{exc}: the emulator needs pip install 'batchkit[emulator]'")
     if args.job_polls < 0:
-        print(f"--job-polls must not be negative, got {args.job_polls}", file=sys.stderr)
-        return 2
+        return _fail(f"--job-polls must not be negative, got {args.job_polls}")
     tokens = None
     if args.tokens is not None:
         tokens = {token.strip() for token in args.tokens.split(",") if token.strip()}
+    if args.part_size is not None and args.part_size < 1:
+        return _fail(f"--part-size must be positive, got {args.part_size}")
+    if args.latency < 0 or args.jitter < 0:
+        return _fail("--latency and --jitter must not be negative")
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
-        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    if args.part_size is not None and args.part_size < 1:
-        print(f"--part-size must be positive, got {args.part_size}", file=sys.stderr)
-        return 2
-    if args.latency < 0 or args.jitter < 0:
-        print("--latency and --jitter must not be negative", file=sys.stderr)
-        return 2
+        return _fail(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "pick another --port (0 picks a free one)"
+        )
     from batchkit.emulator._faults import Latency
 
     latency = (

@@ -474,19 +474,50 @@ def test_unexpected_errors_exit_1_and_debug_shows_the_traceback(
 # -- emulator and demo --------------------------------------------------------------------
 
 
-def test_emulator_command_delegates_to_the_emulator_main(
+def test_emulator_command_takes_every_option_of_python_m_batchkit_emulator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`batchkit emulator` passes --host/--port to the emulator's own main, and its status."""
-    calls: list[Sequence[str] | None] = []
+    """`batchkit emulator` forwards all its arguments to the emulator's own main, and its
+    exit status back, so the two commands cannot drift apart."""
+    calls: list[tuple[list[str] | None, str]] = []
 
-    def fake_main(argv: Sequence[str] | None) -> int:
-        calls.append(argv)
+    def fake_main(argv: list[str] | None, prog: str) -> int:
+        calls.append((argv, prog))
         return 0
 
     monkeypatch.setattr("batchkit.cli._app._emulator_main", lambda: fake_main)
-    assert 0 == run("emulator", "--port", "9999").exit_code
-    assert [["--host", "127.0.0.1", "--port", "9999"]] == calls
+    args = ["--port", "9999", "--tokens", "a,b", "--job-polls", "0", "--latency", "0.02"]
+    assert 0 == run("emulator", *args).exit_code
+    assert [(args, "batchkit emulator")] == calls
+
+
+def test_emulator_help_lists_the_same_options_as_the_module(capsys) -> None:
+    """`batchkit emulator --help` is the emulator's own help, options included."""
+    from batchkit.emulator._cli import main as emulator_main
+
+    with pytest.raises(SystemExit):
+        emulator_main(["--help"], "batchkit emulator")
+    text = capsys.readouterr().out
+    for option in ("--host", "--port", "--tokens", "--job-polls", "--part-size", "--latency"):
+        assert option in text
+    assert text.startswith("usage: batchkit emulator")
+
+
+def test_emulator_on_a_port_in_use_is_one_error_line_and_a_usage_exit(capsys) -> None:
+    """A busy port: `error: cannot listen ...; pick another --port`, exit 2."""
+    import socket
+
+    from batchkit.emulator._cli import main as emulator_main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert 2 == emulator_main(["--port", str(port)], "batchkit emulator")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert 1 == len(err)
+    assert err[0].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert "pick another --port" in err[0]
 
 
 def test_run_demo_runs_the_pipeline_on_both_providers() -> None:
