@@ -121,7 +121,7 @@ def _fail(error: BaseException, *, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exception(error, file=sys.stderr)
     if isinstance(error, KeyboardInterrupt):
-        message = "interrupted"
+        message = str(error) or "interrupted"
     elif isinstance(error, BatchkitError):
         message = str(error) or type(error).__name__
     else:
@@ -573,17 +573,30 @@ def files_upload(
     provider = state.provider()
     provider.require(Capability.UPLOAD_FILES, "upload")
     provider.get_batch(batch_id)  # a missing batch is one clear 404, not a failure per file
-    with UploadView(state.console, quiet=state.json) as view:
-        report = provider.upload(
-            batch_id,
-            list(paths),
-            concurrency=concurrency,
-            on_progress=view,
-            resume=resume,
-            verify=cast(Any, verify),
-            include=include or None,
-            exclude=exclude or None,
+    try:
+        with UploadView(state.console, quiet=state.json) as view:
+            report = provider.upload(
+                batch_id,
+                list(paths),
+                concurrency=concurrency,
+                on_progress=view,
+                resume=resume,
+                verify=cast(Any, verify),
+                include=include or None,
+                exclude=exclude or None,
+            )
+    except KeyboardInterrupt:
+        if state.json:
+            emit_json({"batch_id": batch_id, "interrupted": True, **view.finished})
+        again = (
+            "run the same command again to send only what is missing"
+            if resume
+            else "run it again to finish (it sends every file again; with --resume a rerun "
+            "sends only what is missing)"
         )
+        raise KeyboardInterrupt(
+            f"upload to batch {batch_id} interrupted after the files in flight finished; {again}"
+        ) from None
     if state.json:
         emit_json(report)
     else:
@@ -734,6 +747,7 @@ def emulator(args: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.option("--keep-going", is_flag=True, help="Run the next provider even if one fails.")
+@json_option
 @click.pass_obj
 def demo(state: State, keep_going: bool) -> None:
     """Run one pipeline on both providers, offline.
@@ -743,7 +757,8 @@ def demo(state: State, keep_going: bool) -> None:
     """
     from ._demo import run_demo
 
-    raise click.exceptions.Exit(run_demo(state.console, keep_going=keep_going))
+    code = run_demo(state.console, keep_going=keep_going, json_output=state.json)
+    raise click.exceptions.Exit(code)
 
 
 __all__ = ["EPILOG", "State", "cli", "json_option"]

@@ -9,6 +9,7 @@ labeling workforce, which drives the emulator's control API the way a vendor's l
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -29,8 +30,9 @@ from .. import (
     capability_matrix,
     connect,
 )
+from .._capabilities import flag_names
 from ._exit import ExitCode, exit_code_for, one_line
-from ._output import capability_table, human_size
+from ._output import capability_table, emit_json, human_size
 from ._progress import UploadView
 
 if TYPE_CHECKING:
@@ -191,10 +193,12 @@ def _emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def run_demo(console: Console, *, keep_going: bool = False) -> int:
+def run_demo(console: Console, *, keep_going: bool = False, json_output: bool = False) -> int:
     """Run the pipeline against every emulated provider; print each step; return an exit code.
 
-    Stops at the first provider that fails unless `keep_going`.
+    Stops at the first provider that fails unless `keep_going`. With `json_output` nothing
+    is printed as it goes; one JSON document (each provider's steps, any error, and the
+    capability matrix) goes to stdout at the end.
     """
     try:
         import starlette  # noqa: F401
@@ -206,9 +210,13 @@ def run_demo(console: Console, *, keep_going: bool = False) -> int:
         )
         return ExitCode.USAGE
 
+    if json_output:
+        console = Console(file=io.StringIO())
+    report: dict[str, Any] = {"providers": []}
     code = ExitCode.OK
 
     def say(step: str, message: str) -> None:
+        report["providers"][-1]["steps"].append({"step": step, "message": message})
         style = "dim" if message.startswith("skipped:") else ""
         console.print(Text.assemble((f"  {step:<11} ", "bold"), (message, style)))
 
@@ -225,7 +233,9 @@ def run_demo(console: Console, *, keep_going: bool = False) -> int:
             ),
             soft_wrap=True,
         )
+        report["emulator"] = emu.url
         for name, settings, credential in _targets(emu):
+            report["providers"].append({"name": name, "steps": [], "error": None})
             console.print()
             console.rule(Text(name))
             try:
@@ -243,10 +253,16 @@ def run_demo(console: Console, *, keep_going: bool = False) -> int:
                     )
             except BatchkitError as e:
                 code = exit_code_for(e)
+                report["providers"][-1]["error"] = one_line(str(e))
                 console.print(Text(f"  error: {one_line(str(e))}", style="red"))
                 if not keep_going:
                     break
         console.print()
         console.print(capability_table(capability_matrix()))
     console.print("demo finished" if code == ExitCode.OK else "demo failed")
+    if json_output:
+        matrix = capability_matrix()
+        report["capabilities"] = {name: flag_names(caps) for name, caps in matrix.items()}
+        report["ok"] = code == ExitCode.OK
+        emit_json(report)
     return code

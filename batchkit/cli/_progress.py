@@ -47,6 +47,8 @@ class UploadView:
         self.label = label
         self._lock = threading.Lock()
         self._bytes_done = 0
+        #: names of the files that finished so far, by outcome (for an interrupted --json run)
+        self.finished: dict[str, list[str]] = {"uploaded": [], "skipped": [], "failed": []}
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         if not quiet and console.is_terminal:
@@ -71,6 +73,8 @@ class UploadView:
         with self._lock:
             size = event.bytes_done - self._bytes_done
             self._bytes_done = event.bytes_done
+            if event.kind in self.finished:
+                self.finished[event.kind].append(event.name)
             if self.quiet:
                 return
             if self._progress is not None:

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -454,6 +453,33 @@ def test_ctrl_c_exits_130(emu_env: Emulator, monkeypatch: pytest.MonkeyPatch) ->
     assert "error: interrupted" == line
 
 
+@pytest.mark.parametrize("resume", [True, False])
+def test_an_interrupted_json_upload_prints_what_finished_and_how_to_go_on(
+    emu_env: Emulator, tree: Path, monkeypatch: pytest.MonkeyPatch, resume: bool
+) -> None:
+    """Ctrl-C mid-upload with --json: a JSON document of the files that finished on stdout,
+    one error line saying how to finish on stderr, exit 130."""
+    from batchkit import UploadProgress
+
+    def interrupted(self: object, batch: str, sources: object, *, on_progress, **kw: object):
+        on_progress(UploadProgress(kind="uploaded", name="doc-1.txt", files_done=1,
+                                   files_total=4, bytes_done=100, bytes_total=613))
+        raise KeyboardInterrupt
+
+    batch_id = run_json("--provider", "aihub", "batches", "create", "cut")["id"]
+    monkeypatch.setattr(AIHubProvider, "upload", interrupted)
+    args = ["--json", "--provider", "aihub", "files", "upload", batch_id, str(tree)]
+    result = run(*args, *(["--resume"] if resume else []))
+    line = assert_one_error_line(result, ExitCode.INTERRUPTED)
+    document = json.loads(result.stdout)
+    assert {"batch_id": batch_id, "interrupted": True, "uploaded": ["doc-1.txt"]}.items() <= (
+        document.items()
+    )
+    assert "interrupted" in line
+    assert "only what is missing" in line
+    assert ("--resume" in line) != resume
+
+
 def test_unexpected_errors_exit_1_and_debug_shows_the_traceback(
     emu_env: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -548,3 +574,17 @@ def test_demo_command_in_a_subprocess_exits_0() -> None:
     assert "demo finished" in done.stdout
     assert "scale" in done.stdout
     assert "" == done.stderr
+
+
+def test_demo_with_json_prints_one_document_of_every_providers_steps() -> None:
+    """`batchkit demo --json`: no tables, one JSON document with each provider's steps."""
+    result = run("demo", "--json")
+    assert 0 == result.exit_code, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True
+    assert ["aihub", "scale"] == [p["name"] for p in document["providers"]]
+    steps = {p["name"]: {s["step"] for s in p["steps"]} for p in document["providers"]}
+    assert {"create", "upload", "status"} <= steps["aihub"]
+    assert {"setup", "create", "finalize", "prioritize"} <= steps["scale"]
+    assert [None, None] == [p["error"] for p in document["providers"]]
+    assert "UPLOAD_FILES" in document["capabilities"]["aihub"]
