@@ -26,6 +26,7 @@ from .. import (
     BatchStatus,
     Capability,
     ConfigError,
+    UnsupportedOperation,
     UploadIncomplete,
     __version__,
     capability_matrix,
@@ -397,6 +398,39 @@ def config_show(state: State) -> None:
 
 
 # -- batches ------------------------------------------------------------------------------
+
+
+@cli.group()
+def projects() -> None:
+    """Create projects, the containers of Scale task batches (Scale only)."""
+
+
+@projects.command("create")
+@click.argument("name")
+@click.option(
+    "--type", "type_", required=True, metavar="TYPE", help="Task type, e.g. imageannotation."
+)
+@click.option("--instruction", metavar="TEXT", help="Instructions shown to labelers.")
+@json_option
+@click.pass_obj
+def projects_create(state: State, name: str, type_: str, instruction: str | None) -> None:
+    """Create a project called NAME (a Scale batch needs one: batches create --project)."""
+    provider = state.provider()
+    create = getattr(provider, "create_project", None)
+    if create is None:
+        raise UnsupportedOperation(
+            f"{provider.name} has no projects: only Scale batches live in projects "
+            "(use --provider scale)",
+            provider=provider.name,
+            operation="create_project",
+            supported_by=["scale"],
+        )
+    params = {"instruction": instruction} if instruction else None
+    project = create(name, type=type_, params=params)
+    if state.json:
+        emit_json(project)
+        return
+    state.console.print(Text(f"created project {project.name} ({project.type or type_})"))
 
 
 @cli.group()

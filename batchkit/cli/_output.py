@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .._capabilities import Capability, flag_names
-from .._models import Batch, BatchFile, BatchStatus, FileOutcome, Job, TaskCounts, UploadReport
+from .._models import TaskCounts, UploadReport
 
 #: width used when stdout is not a terminal and $COLUMNS is unset (rich would use 80)
 PIPE_WIDTH = 160
@@ -67,12 +67,6 @@ def to_jsonable(value: Any) -> Any:
         return {**attrs.asdict(value), "total": value.total}
     if isinstance(value, Capability):
         return flag_names(value)
-    if isinstance(value, Batch | BatchFile | BatchStatus | Job | FileOutcome):
-        return {
-            f.name: to_jsonable(getattr(value, f.name))
-            for f in attrs.fields(type(value))
-            if f.name != "raw"
-        }
     if isinstance(value, UploadReport):
         return {
             "batch_id": value.batch_id,
@@ -82,6 +76,12 @@ def to_jsonable(value: Any) -> Any:
             "failed": len(value.failed),
             "bytes_uploaded": value.bytes_uploaded,
             "files": [to_jsonable(f) for f in value.files],
+        }
+    if attrs.has(type(value)):  # Batch, BatchFile, BatchStatus, Job, Project, FileOutcome...
+        return {
+            f.name: to_jsonable(getattr(value, f.name))
+            for f in attrs.fields(type(value))
+            if f.name != "raw"
         }
     if isinstance(value, enum.Enum):
         return value.value

@@ -588,3 +588,23 @@ def test_demo_with_json_prints_one_document_of_every_providers_steps() -> None:
     assert {"setup", "create", "finalize", "prioritize"} <= steps["scale"]
     assert [None, None] == [p["error"] for p in document["providers"]]
     assert "UPLOAD_FILES" in document["capabilities"]["aihub"]
+
+
+def test_the_scale_steps_run_from_the_command_alone(emu_env: Emulator) -> None:
+    """projects create, then batches create --project, status, finalize, prioritize."""
+    created = run_json("--provider", "scale", "projects", "create", "cats", "--type",
+                       "imageannotation", "--instruction", "Box every cat")
+    assert "cats" == created["name"]
+    batch = run_json("--provider", "scale", "batches", "create", "cats-1", "--project", "cats")
+    assert ("cats-1", "cats", "staging") == (batch["id"], batch["project"], batch["state"])
+    assert "in_progress" == run_json(
+        "--provider", "scale", "batches", "finalize", "cats-1"
+    )["state"]
+    assert 0 == run("--provider", "scale", "batches", "prioritize", "cats-1", "30").exit_code
+
+
+def test_projects_on_ai_hub_is_an_unsupported_operation(emu_env: Emulator) -> None:
+    line = assert_one_error_line(
+        run("--provider", "aihub", "projects", "create", "p", "--type", "x"), 5
+    )
+    assert "scale" in line
