@@ -49,3 +49,18 @@ OPERATION_CAPABILITY: dict[str, Capability] = {
 def flag_names(flags: Capability) -> list[str]:
     """The names of the single flags set in `flags`, in declaration order."""
     return [member.name for member in Capability if member in flags and member.name]
+
+
+def capability(value: Capability | str) -> Capability:
+    """`value` as a `Capability`: a flag as is, or a flag's name (any case, e.g. from a
+    config file); anything else raises `InvalidInput` listing the names."""
+    if isinstance(value, Capability):
+        return value
+    if isinstance(value, str):
+        member = Capability.__members__.get(value.strip().upper())
+        if member is not None:
+            return member
+    from ._errors import InvalidInput
+
+    names = ", ".join(flag_names(~Capability(0)))
+    raise InvalidInput(f"unknown capability {value!r}: use a batchkit.Capability, one of {names}")

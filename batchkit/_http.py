@@ -291,6 +291,8 @@ class HttpSession:
         except httpx.TransportError as e:
             log.debug("%s %s: %s", request.method, request.url, type(e).__name__)
             text = f"{self.provider} {call.operation} failed: {type(e).__name__}: {e}"
+            if isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
+                text += f" (connecting to {request.url.host}: is api_root {self.api_root} right?)"
             if call.retry is not Retry.IDEMPOTENT and not isinstance(e, _UNSENT):
                 text += (
                     "; the request was sent and may have taken effect before the connection "

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, overload
 
-from ._capabilities import OPERATION_CAPABILITY, Capability
+from ._capabilities import OPERATION_CAPABILITY, Capability, capability
 from ._errors import InvalidInput, UnsupportedOperation
 from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
 from ._sources import deliver
@@ -49,12 +49,14 @@ class BatchProvider(abc.ABC):
 
     # -- capabilities -------------------------------------------------------------------
 
-    def supports(self, flag: Capability) -> bool:
-        """True if this provider can do everything in `flag`."""
-        return flag in self.capabilities
+    def supports(self, flag: Capability | str) -> bool:
+        """True if this provider can do everything in `flag` (a `Capability`, or a
+        capability's name such as ``"UPLOAD_FILES"``, e.g. from configuration)."""
+        return capability(flag) in self.capabilities
 
-    def require(self, flag: Capability, operation: str | None = None) -> None:
+    def require(self, flag: Capability | str, operation: str | None = None) -> None:
         """Raise `UnsupportedOperation` unless this provider supports `flag`."""
+        flag = capability(flag)
         if flag not in self.capabilities:
             raise self._unsupported(operation or (flag.name or str(flag)).lower(), flag)
 
@@ -91,7 +93,7 @@ class BatchProvider(abc.ABC):
             if batch.provider != self.name:
                 raise InvalidInput(
                     f"batch {batch.name!r} came from provider {batch.provider!r}, not "
-                    f"{self.name!r}: pass it to a {batch.provider} provider"
+                    f"{self.name!r}: pass it to the {batch.provider!r} provider"
                 )
             return batch.id
         if isinstance(batch, bool) or not isinstance(batch, str | int):

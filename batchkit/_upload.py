@@ -204,7 +204,7 @@ def _iter_sources(sources: object) -> Iterator[object]:
     if isinstance(sources, bytes | bytearray | memoryview) or not isinstance(sources, Iterable):
         raise InvalidInput(
             f"cannot upload {type(sources).__name__} {sources!r}: pass a file or directory "
-            "path, a (name, binary stream) pair, or a list of these"
+            "path, a (name, bytes or binary stream) pair, or a list of these"
         )
     yield from sources
 
@@ -213,6 +213,16 @@ def _stream_item(index: int, name: str, data: object) -> _Item:
     if isinstance(data, bytes | bytearray | memoryview):
         content = bytes(data)
         return _Item(index, name, "<bytes>", len(content), content=content)
+    if not callable(getattr(data, "read", None)):
+        raise InvalidInput(
+            f"cannot upload {type(data).__name__} as {name!r}: pair a name with bytes or a "
+            "binary stream (open files with 'rb')"
+        )
+    if isinstance(data, io.TextIOBase):
+        raise InvalidInput(
+            f"{name!r} is paired with a text stream ({type(data).__name__}): open the file "
+            "with 'rb', or encode the text to bytes"
+        )
     stream = cast(IO[bytes], data)
     try:
         seekable = stream.seekable()
@@ -263,7 +273,7 @@ def _plan(sources: object, include: list[_Pattern], exclude: list[_Pattern]) -> 
         else:
             raise InvalidInput(
                 f"cannot upload {type(source).__name__} {source!r}: pass a file or directory "
-                "path, or a (name, binary stream) pair"
+                "path, or a (name, bytes or binary stream) pair"
             )
 
     by_name: dict[str, list[_Item]] = {}
@@ -359,6 +369,16 @@ class _Journal:
             return entries
         except OSError as e:
             raise InvalidInput(f"cannot read the resume journal {str(self.path)!r}: {e}") from None
+        except UnicodeDecodeError:
+            text = "\0"  # binary: refused below
+        first = next((line for line in text.splitlines() if line.strip()), None)
+        if first is not None and not first.startswith('{"v"'):
+            # every line batchkit writes starts so (even one a crash cut short): never append
+            # to someone else's file
+            raise InvalidInput(
+                f"resume={str(self.path)!r} is not a batchkit upload journal (it holds other "
+                "data): pass a new path, or resume=True for the default journal"
+            )
         for line in text.splitlines():
             try:
                 entry = json.loads(line)

@@ -707,3 +707,22 @@ def test_an_exception_from_on_progress_stops_the_upload(
 
     with pytest.raises(ValueError, match="callback bug"):
         provider.upload(BATCH, tmp_path, on_progress=broken)
+
+
+def test_a_text_stream_is_refused_before_anything_is_sent(provider: FakeProvider) -> None:
+    """("a.pdf", io.StringIO(...)) is a mistake the user can fix: InvalidInput up front."""
+    with pytest.raises(InvalidInput, match=r"text stream.*'rb'"):
+        provider.upload(BATCH, [("ok.pdf", io.BytesIO(b"x")), ("a.pdf", io.StringIO("x"))])
+    assert {} == provider.files
+
+
+def test_a_resume_path_holding_other_data_is_refused_and_left_alone(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    """resume= pointing at someone else's file is refused, and the file is not appended to."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    with pytest.raises(InvalidInput, match="not a batchkit upload journal"):
+        provider.upload(BATCH, [("a.pdf", b"x")], resume=notes)
+    assert "my notes\n" == notes.read_text()
+    assert {} == provider.files

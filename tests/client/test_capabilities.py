@@ -225,3 +225,21 @@ def test_a_target_that_is_not_a_batch_provider_is_a_config_error(clean_registry)
     with pytest.raises(ConfigError, match="is not a BatchProvider subclass"):
         registry.provider_class("wrong")
 
+
+
+def test_supports_and_require_take_a_capability_name_too(kit):
+    """`supports("upload_files")` (e.g. from a config file) works like the flag; a name that
+    is not a capability is InvalidInput listing the names, not a TypeError."""
+    aihub = kit.aihub(kit.Recorder().transport)
+    assert (True, False) == (aihub.supports("upload_files"), aihub.supports("FINALIZE"))
+    with pytest.raises(batchkit.UnsupportedOperation):
+        aihub.require("finalize")
+    with pytest.raises(batchkit.InvalidInput, match="UPLOAD_FILES"):
+        aihub.supports("uploads")
+
+
+def test_waiting_on_something_that_is_not_a_job_is_invalid_input(kit):
+    rec = kit.Recorder()
+    with pytest.raises(batchkit.InvalidInput, match="expected a Job"):
+        kit.aihub(rec.transport).wait_job(None)
+    assert [] == rec.requests

@@ -238,8 +238,13 @@ class AIHubProvider(BatchProvider):
 
     def get_job(self, job: Job | str) -> Job:
         """Poll a job once (a `Job` handle, or a batches job id)."""
-        if isinstance(job, str):
+        if isinstance(job, str) and job:
             job = Job(provider=self.name, id=job)
+        if not isinstance(job, Job):
+            raise InvalidInput(
+                f"expected a Job (as delete_batch(wait=False) returns) or a job id, "
+                f"got {type(job).__name__}: {job!r}"
+            )
         url = job.url or wire.job_path(job.id)
         return wire.parse_job(self.http.send(wire.get_job(url)), job)
 
