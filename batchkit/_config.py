@@ -64,13 +64,25 @@ def load_config(explicit: str | Path | None = None) -> tuple[dict[str, Any], Pat
     return {}, None
 
 
-def _resolve_secret_refs(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+class UnsetVariable(str):
+    """Stands for a `<setting>_env` whose variable is not set (only with ``lenient=True``,
+    for `batchkit config show`); its text is the variable's name."""
+
+    __slots__ = ()
+
+
+def _resolve_secret_refs(
+    values: Mapping[str, Any], origin: str, *, lenient: bool = False
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key.endswith("_env") and key != "_env":
             setting = key[: -len("_env")]
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{origin}: {key} must name an environment variable")
+            if value not in os.environ and lenient:
+                out.setdefault(setting, UnsetVariable(value))
+                continue
             if value not in os.environ:
                 raise ConfigError(
                     f"{origin}: {key} = {value!r} but the environment variable {value} is not "
@@ -88,8 +100,13 @@ def resolve(
     profile: str | None,
     config: str | Path | None,
     overrides: Mapping[str, Any],
+    lenient: bool = False,
 ) -> tuple[str, dict[str, Any]]:
-    """Work out the provider name and its merged settings (file < env < keywords)."""
+    """Work out the provider name and its merged settings (file < env < keywords).
+
+    With `lenient`, a `<setting>_env` naming an unset variable gives an `UnsetVariable`
+    instead of a `ConfigError` (to show the configuration, not to connect with it).
+    """
     from ._registry import _did_you_mean, provider_class
 
     profile = profile or os.environ.get("BATCHKIT_PROFILE") or None
@@ -119,7 +136,7 @@ def resolve(
         table = profiles[profile]
         if not isinstance(table, dict):
             raise ConfigError(f"[profiles.{profile}] must be a table")
-        values = _resolve_secret_refs(table, f"[profiles.{profile}]")
+        values = _resolve_secret_refs(table, f"[profiles.{profile}]", lenient=lenient)
     name = provider or os.environ.get("BATCHKIT_PROVIDER") or values.pop("provider", None)
     values.pop("provider", None)
     if not name:

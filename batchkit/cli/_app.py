@@ -335,13 +335,17 @@ def config() -> None:
 @click.pass_obj
 def config_show(state: State) -> None:
     """Show the provider and settings the options resolve to (secrets masked)."""
-    from .._config import load_config, resolve
+    from .._config import UnsetVariable, load_config, resolve
     from .._registry import provider_class
 
     overrides = state.overrides()
     with _cli_hints():
         name, values = resolve(
-            state.provider_name, profile=state.profile, config=state.config, overrides=overrides
+            state.provider_name,
+            profile=state.profile,
+            config=state.config,
+            overrides=overrides,
+            lenient=True,
         )
     cls = provider_class(name)
     profile = state.profile or os.environ.get("BATCHKIT_PROFILE") or None
@@ -358,6 +362,10 @@ def config_show(state: State) -> None:
     sources: dict[str, str] = {}
     for key, value in sorted(values.items()):
         secret = is_secret(key, cls.secret_settings)
+        if isinstance(value, UnsetVariable):
+            settings[key] = None
+            sources[key] = f"profile ${value} (NOT SET: export it)"
+            continue
         settings[key] = mask(value) if secret else value
         if key in overrides:
             sources[key] = "--api-root"

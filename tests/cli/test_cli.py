@@ -144,6 +144,27 @@ def test_config_show_masks_the_token_from_the_environment(
     assert "--api-root" in result.stdout
 
 
+def test_config_show_reports_an_unset_secret_variable_instead_of_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`config show` is how you find out that `api_key_env`'s variable is missing; connecting
+    with that profile still fails with a ConfigError naming it."""
+    monkeypatch.delenv("MY_MISSING_KEY", raising=False)
+    config = tmp_path / "team.toml"
+    config.write_text(
+        '[profiles.labeling]\nprovider = "scale"\napi_key_env = "MY_MISSING_KEY"\n',
+        encoding="utf-8",
+    )
+    shown = run("--config", str(config), "--profile", "labeling", "--json", "config", "show")
+    assert 0 == shown.exit_code, shown.output
+    document = json.loads(shown.stdout)
+    assert document["settings"]["api_key"] is None
+    assert "MY_MISSING_KEY" in document["sources"]["api_key"]
+    assert "NOT SET" in document["sources"]["api_key"]
+    failed = run("--config", str(config), "--profile", "labeling", "batches", "list")
+    assert "MY_MISSING_KEY" in assert_one_error_line(failed, 2)
+
+
 def test_config_show_json_masks_a_profile_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
