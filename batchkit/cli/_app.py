@@ -123,6 +123,12 @@ def _fail(error: BaseException, *, debug: bool) -> NoReturn:
         traceback.print_exception(error, file=sys.stderr)
     if isinstance(error, KeyboardInterrupt):
         message = str(error) or "interrupted"
+    elif isinstance(error, UnsupportedOperation):
+        # the library's message tells a Python caller to check provider.supports(...)
+        others = ", ".join(f"--provider {name}" for name in error.supported_by)
+        message = f"{error.provider} does not support {error.operation}" + (
+            f"; it works with {others}" if others else ""
+        ) + " (see `batchkit providers`)"
     elif isinstance(error, BatchkitError):
         message = str(error) or type(error).__name__
     else:
