@@ -82,6 +82,12 @@ class TaskCounts:
         """All tasks in the batch."""
         return self.pending + self.completed + self.error + self.canceled
 
+    def __repr__(self) -> str:
+        return (
+            f"TaskCounts(pending={self.pending}, completed={self.completed}, "
+            f"error={self.error}, canceled={self.canceled}, total={self.total})"
+        )
+
 
 @attrs.frozen
 class BatchStatus:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 #: what `upload_file` accepts: the bytes, a path to a file, or a binary stream
 FileData = bytes | bytearray | memoryview | str | Path | IO[bytes]
 
+#: a batch as methods take it: the `Batch` a call returned, or its id (AI Hub: the number,
+#: as text or int; Scale: the batch name)
 BatchRef = Batch | str | int
 
 
