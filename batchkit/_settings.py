@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -15,29 +16,59 @@ from ._http import HttpSession, RetrySettings, check_api_root
 S = TypeVar("S", bound="CommonSettings")
 
 
-def at_least(minimum: float, *, exclusive: bool = False) -> Any:
-    """An attrs validator: the value must be >= `minimum` (> with `exclusive`), else ConfigError."""
+#: the longest wait any seconds setting may ask for (about 115 days); beyond it, deadline
+#: arithmetic overflows and "never" is not what anyone means
+MAX_SECONDS = 1e7
+
+
+def at_least(minimum: float, *, exclusive: bool = False, maximum: float | None = None) -> Any:
+    """An attrs validator: a finite number (a whole one for `int` fields) >= `minimum` (>
+    with `exclusive`) and at most `maximum`, else ConfigError. It also guards settings built
+    directly, without `connect()`'s converter."""
     relation = ">" if exclusive else ">="
 
     def check(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        name = attribute.name
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"setting {name} must be a number, got {type(value).__name__}")
+        if not math.isfinite(value):
+            raise ConfigError(f"setting {name} must be a finite number, got {value!r}")
+        if attribute.type in (int, "int") and not float(value).is_integer():
+            raise ConfigError(f"setting {name} must be a whole number, got {value!r}")
         if value < minimum or (exclusive and value == minimum):
-            raise ConfigError(
-                f"setting {attribute.name} must be {relation} {minimum}, got {value!r}"
-            )
+            raise ConfigError(f"setting {name} must be {relation} {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"setting {name} must be at most {maximum:g}, got {value!r}")
 
     return check
 
 
+def boolean(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: a real bool (the string "false" is truthy: never accept it here)."""
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"setting {attribute.name} must be True or False, got {type(value).__name__}"
+        )
+
+
 def credential(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    """An attrs validator for secrets and headers: no surrounding whitespace, no control chars.
+    """An attrs validator for secrets and headers: printable ASCII text, no surrounding
+    whitespace (HTTP header values are ASCII).
 
     A token read from a file often keeps its trailing newline; sent as a header it would make
     httpx refuse the request with an error quoting the token. The message never echoes it.
     """
     if value is None:
         return
+    if not isinstance(value, str):
+        raise ConfigError(f"setting {attribute.name} must be a string")
     if not value:
         raise ConfigError(f"setting {attribute.name} is empty")
+    if not value.isascii():
+        raise ConfigError(
+            f"setting {attribute.name} has non-ASCII characters: HTTP headers carry ASCII only; "
+            "check it was copied whole (the value is not shown because it may be a secret)"
+        )
     if value != value.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise ConfigError(
             f"setting {attribute.name} has leading/trailing whitespace or a control character "
@@ -52,14 +83,18 @@ class CommonSettings:
 
     api_root: str
     #: seconds for connect / read / write / pool waits
-    timeout: float = attrs.field(default=30.0, validator=at_least(0, exclusive=True))
+    timeout: float = attrs.field(
+        default=30.0, validator=at_least(0, exclusive=True, maximum=MAX_SECONDS)
+    )
     #: sends per call, the first included (1 = no retries)
     retry_attempts: int = attrs.field(default=5, validator=at_least(1))
-    retry_wait_initial: float = attrs.field(default=0.2, validator=at_least(0))
-    retry_wait_max: float = attrs.field(default=10.0, validator=at_least(0))
+    retry_wait_initial: float = attrs.field(default=0.2, validator=at_least(0, maximum=MAX_SECONDS))
+    retry_wait_max: float = attrs.field(default=10.0, validator=at_least(0, maximum=MAX_SECONDS))
     #: total seconds one call may spend retrying
-    retry_timeout: float = attrs.field(default=120.0, validator=at_least(0, exclusive=True))
-    allow_insecure_http: bool = False
+    retry_timeout: float = attrs.field(
+        default=120.0, validator=at_least(0, exclusive=True, maximum=MAX_SECONDS)
+    )
+    allow_insecure_http: bool = attrs.field(default=False, validator=boolean)
     #: pooled keep-alive connections (bulk upload runs 16 files at once by default)
     max_connections: int = attrs.field(default=32, validator=at_least(1))
     #: an httpx transport to send through (tests: `Emulator().transport()`)
@@ -118,6 +153,8 @@ def _int(value: Any, _: Any) -> int:
     """Ints, and strings of them (from the environment); never bools or fractions."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a whole number, got {type(value).__name__}")
+    if isinstance(value, str) and not value.strip().isascii():
+        raise ValueError("expected a whole number, got other text")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("expected a whole number, got a fraction")
     try:
@@ -127,15 +164,19 @@ def _int(value: Any, _: Any) -> int:
 
 
 def _float(value: Any, _: Any) -> float:
-    """Numbers, and strings of them (from the environment); never bools or NaN."""
+    """Finite numbers, and strings of them (from the environment); never bools, NaN or inf."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a number, got {type(value).__name__}")
+    if isinstance(value, str) and not value.strip().isascii():
+        raise ValueError("expected a number, got other text")
     try:
         number = float(value)
     except ValueError:  # text that is not a number (values are never echoed)
         raise ValueError("expected a number, got other text") from None
-    if number != number:
-        raise ValueError("expected a number, got NaN")
+    except OverflowError:
+        raise ValueError("expected a finite number, got one too large") from None
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {number!r}")
     return number
 
 

@@ -8,6 +8,7 @@ one file can be read concurrently.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import threading
 import uuid
@@ -164,19 +165,40 @@ def target_path(dest: str | os.PathLike[str], name: str) -> Path:
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[IO[bytes]]:
-    """A new file that becomes `path` only if the block completes.
+    """A file that becomes `path` only if the block completes.
 
     The bytes go to a hidden temporary file beside `path` (same filesystem), renamed over it
     on success and removed on failure, so a failed download never leaves a truncated file
-    and never wipes an existing one. Permissions follow the umask, like `open(path, "wb")`.
+    and never wipes an existing one. A symlink is followed (the file it points to is
+    replaced); an existing file keeps its permission bits, a new one gets the umask's; and
+    something that is not a regular file (`/dev/null`, a FIFO) is written to directly, as
+    `open(path, "wb")` would.
     """
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+    path = Path(os.path.realpath(path))
+    try:
+        existing: os.stat_result | None = path.stat()
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        try:
+            direct = path.open("wb")
+        except OSError as e:
+            raise InvalidInput(f"cannot write to {str(path)!r}: {e.strerror}") from None
+        with direct:
+            yield direct
+        return
+    if existing is not None and not os.access(path, os.W_OK):
+        raise InvalidInput(f"cannot write to {str(path)!r}: it is read-only")
+    # a short name of its own: `path`'s name may already be at the filesystem's limit
+    temp = path.with_name(f".batchkit-{uuid.uuid4().hex[:16]}.part")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
         raise InvalidInput(f"cannot write to {str(path.parent)!r}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
+            if existing is not None:
+                os.fchmod(f.fileno(), stat.S_IMODE(existing.st_mode))
             yield f
         os.replace(temp, path)
     except BaseException:

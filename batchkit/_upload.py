@@ -364,13 +364,12 @@ class _Journal:
         """The latest entry per file name for this provider and batch (bad lines ignored)."""
         entries: dict[str, Mapping[str, Any]] = {}
         try:
-            text = self.path.read_text(encoding="utf-8")
+            # errors="replace": a line a crash cut mid-character must not make the file unreadable
+            text = self.path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return entries
         except OSError as e:
             raise InvalidInput(f"cannot read the resume journal {str(self.path)!r}: {e}") from None
-        except UnicodeDecodeError:
-            text = "\0"  # binary: refused below
         first = next((line for line in text.splitlines() if line.strip()), None)
         if first is not None and not first.startswith('{"v"'):
             # every line batchkit writes starts so (even one a crash cut short): never append
@@ -397,7 +396,7 @@ class _Journal:
     def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            f = self.path.open("a+", encoding="utf-8")
+            f = self.path.open("a+", encoding="utf-8", errors="replace")
             # a crash may have cut the last line short: start ours on a fresh line
             if f.tell() > 0:
                 f.seek(f.tell() - 1)

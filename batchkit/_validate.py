@@ -122,12 +122,9 @@ def list_filters(
             raise InvalidInput(
                 f"{label} must be a datetime, got {type(bound).__name__}: {bound!r}"
             )
-    if state is None or isinstance(state, BatchState):
-        return state
     if isinstance(state, str):
-        try:
-            return BatchState(state.strip().lower())
-        except ValueError:
-            pass
+        state = BatchState.__members__.get(state.strip().upper(), state)
+    if state is None or (isinstance(state, BatchState) and state is not BatchState.UNKNOWN):
+        return state
     known = ", ".join(repr(s.value) for s in BatchState if s is not BatchState.UNKNOWN)
     raise InvalidInput(f"state must be a BatchState or one of {known}; got {state!r}")

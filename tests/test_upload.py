@@ -726,3 +726,16 @@ def test_a_resume_path_holding_other_data_is_refused_and_left_alone(
         provider.upload(BATCH, [("a.pdf", b"x")], resume=notes)
     assert "my notes\n" == notes.read_text()
     assert {} == provider.files
+
+
+def test_a_journal_whose_last_line_was_cut_mid_character_still_resumes(
+    provider: FakeProvider, tmp_path: Path
+) -> None:
+    """Names are journaled as UTF-8; a crash mid-character must not make resume refuse it."""
+    write(tmp_path / "src" / "ü.pdf")
+    journal = tmp_path / "journal.jsonl"
+    provider.upload(BATCH, tmp_path / "src", resume=journal)
+    with journal.open("ab") as f:
+        f.write('{"v": 1, "event": "uploaded", "name": "ü'.encode()[:-1])
+    report = provider.upload(BATCH, tmp_path / "src", resume=journal)
+    assert ["ü.pdf"] == [f.name for f in report.skipped]

@@ -126,9 +126,11 @@ def _fail(error: BaseException, *, debug: bool) -> NoReturn:
     elif isinstance(error, UnsupportedOperation):
         # the library's message tells a Python caller to check provider.supports(...)
         others = ", ".join(f"--provider {name}" for name in error.supported_by)
-        message = f"{error.provider} does not support {error.operation}" + (
-            f"; it works with {others}" if others else ""
-        ) + " (see `batchkit providers`)"
+        message = (
+            f"{error.provider} does not support {error.operation}"
+            + (f"; it works with {others}" if others else "")
+            + " (see `batchkit providers`)"
+        )
     elif isinstance(error, BatchkitError):
         message = str(error) or type(error).__name__
     else:
@@ -470,7 +472,12 @@ def batches_create(state: State, name: str, project: str | None, callback: str |
 
 @batches.command("list")
 @click.option("--project", metavar="P", help="Only batches of this project / workspace.")
-@click.option("--state", "state_", type=click.Choice(_STATES), help="Only batches in this state.")
+@click.option(
+    "--state",
+    "state_",
+    type=click.Choice(_STATES, case_sensitive=False),
+    help="Only batches in this state.",
+)
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N batches.")
 @json_option
 @click.pass_obj

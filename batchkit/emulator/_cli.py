@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m batchkit.emulator
     tokens = None
     if args.tokens is not None:
         tokens = {token.strip() for token in args.tokens.split(",") if token.strip()}
+    if not 0 <= args.port <= 65535:
+        return _fail(f"--port must be from 0 to 65535 (0 picks a free one), got {args.port}")
     if args.part_size is not None and args.part_size < 1:
         return _fail(f"--part-size must be positive, got {args.part_size}")
     if args.latency < 0 or args.jitter < 0:

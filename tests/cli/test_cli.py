@@ -629,3 +629,11 @@ def test_projects_on_ai_hub_is_an_unsupported_operation(emu_env: Emulator) -> No
         run("--provider", "aihub", "projects", "create", "p", "--type", "x"), 5
     )
     assert "scale" in line
+
+
+@pytest.mark.parametrize("port", ["70000", "-5"])
+def test_emulator_port_out_of_range_is_a_usage_error(port: str, capsys) -> None:
+    from batchkit.emulator._cli import main as emulator_main
+
+    assert 2 == emulator_main(["--port", port], "batchkit emulator")
+    assert "--port must be from 0 to 65535" in capsys.readouterr().err

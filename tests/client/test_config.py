@@ -378,3 +378,40 @@ def test_settings_errors_read_as_plain_sentences_naming_the_setting(settings, ex
     assert expected in text
     assert "unknown error" not in text
     assert " @ " not in text
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"timeout": "inf"},
+        {"timeout": 1e301},
+        {"retry_timeout": 10**400},
+        {"retry_attempts": "\u0661\u0662"},
+        {"ib_context": "org-\u00fc"},
+        {"token": "t\u00f6k"},
+    ],
+)
+def test_settings_that_would_fail_later_are_refused_at_connect(settings):
+    """Infinite or absurd waits (an OverflowError at the first request), non-ASCII digits
+    and non-ASCII header values (a UnicodeEncodeError) are ConfigErrors up front."""
+    with pytest.raises(ConfigError):
+        batchkit.connect("aihub", **{"token": "t", **settings})
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"allow_insecure_http": "false"}, "True or False"),
+        ({"token": 123}, "must be a string"),
+        ({"timeout": "30"}, "must be a number"),
+        ({"retry_attempts": 1.5}, "whole number"),
+        ({"timeout": float("nan")}, "finite"),
+    ],
+)
+def test_settings_built_directly_get_the_same_checks(settings, expected):
+    """AIHubSettings(...) without connect(): the validators still refuse bad values — above
+    all the truthy string "false" for allow_insecure_http."""
+    from batchkit.providers.aihub import AIHubSettings
+
+    with pytest.raises(ConfigError, match=expected):
+        AIHubSettings(**{"token": "t", **settings})

@@ -412,6 +412,7 @@ def test_valid_upload_sends_exactly_one_put(kit):
     "kwargs",
     [
         {"state": "bogus"},
+        {"state": "unknown"},
         {"state": 3},
         {"limit": 0},
         {"limit": -1},

@@ -34,7 +34,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = [
         name
         for name in batchkit.provider_names()
-        if all(provider_class(name).capabilities & f for f in flags)
+        if all(f in provider_class(name).capabilities for f in flags)
     ]
     metafunc.parametrize("setup", names, indirect=True)
 

@@ -106,3 +106,35 @@ def test_the_command_reports_bad_destinations_as_usage_errors(
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.output
     assert [] == _listing(tmp_path)
+
+
+def test_an_existing_file_keeps_its_permissions_and_a_symlink_is_followed(
+    aihub: batchkit.BatchProvider, batch_id: str, tmp_path: Path
+) -> None:
+    private = tmp_path / "private.pdf"
+    private.write_bytes(b"old")
+    private.chmod(0o600)
+    aihub.download_file(batch_id, "a.pdf", private)
+    assert (0o600, b"%PDF-1.7 abc") == (private.stat().st_mode & 0o777, private.read_bytes())
+    link = tmp_path / "link.pdf"
+    link.symlink_to(private)
+    private.write_bytes(b"old")
+    aihub.download_file(batch_id, "a.pdf", link)
+    assert link.is_symlink()
+    assert b"%PDF-1.7 abc" == private.read_bytes()
+
+
+def test_a_device_is_written_to_not_replaced(aihub: batchkit.BatchProvider, batch_id: str) -> None:
+    """Downloading to /dev/null discards the bytes; it must never replace the device."""
+    assert 12 == aihub.download_file(batch_id, "a.pdf", "/dev/null")
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_name_at_the_length_limit_downloads_to_a_path(
+    aihub: batchkit.BatchProvider, batch_id: str, tmp_path: Path
+) -> None:
+    """The temporary file's name does not grow with the target's (255-byte names work)."""
+    name = "n" * 251 + ".pdf"
+    aihub.upload_file(batch_id, name, b"long")
+    assert 4 == aihub.download_file(batch_id, name, tmp_path)
+    assert [name] == _listing(tmp_path)

@@ -106,7 +106,7 @@ def _query_int(query: QueryParams, key: str, default: int) -> int:
     value = query.get(key)
     if value is None:
         return default
-    if not (value.strip().isascii() and value.strip().isdigit()):
+    if not (value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 18):
         raise BadRequest(f"query parameter {key!r} must be a non-negative integer, got {value!r}")
     return int(value)
 

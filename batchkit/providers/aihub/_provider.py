@@ -20,7 +20,7 @@ from ..._jobs import wait as wait_for
 from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
 from ..._pagination import by_offset, by_token
 from ..._provider import BatchProvider, BatchRef, FileData
-from ..._settings import CommonSettings, at_least, credential, structure_settings
+from ..._settings import MAX_SECONDS, CommonSettings, at_least, credential, structure_settings
 from ..._sources import ByteSource, deliver, open_source
 from ..._validate import batch_name, byte_range, file_name, list_filters, positive_int
 from . import _protocol as wire
@@ -60,8 +60,8 @@ class AIHubSettings(CommonSettings):
     #: parts of one file uploaded at once
     part_concurrency: int = attrs.field(default=4, validator=at_least(1))
     #: first and largest wait between job polls, in seconds
-    poll_initial: float = attrs.field(default=0.2, validator=at_least(0))
-    poll_max: float = attrs.field(default=5.0, validator=at_least(0))
+    poll_initial: float = attrs.field(default=0.2, validator=at_least(0, maximum=MAX_SECONDS))
+    poll_max: float = attrs.field(default=5.0, validator=at_least(0, maximum=MAX_SECONDS))
 
 
 class AIHubProvider(BatchProvider):
