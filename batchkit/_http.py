@@ -315,16 +315,46 @@ class HttpSession:
             response.close()
         raise error_for(response, provider=self.provider, operation=call.operation)
 
-    def _attempts(self, call: Call) -> Iterator[Any]:
+    def _attempts(self, call: Call, timeout: float | None) -> Iterator[Any]:
         s = self.retry
         yield from stamina.retry_context(
             on=_retryable(call, s),
             attempts=s.attempts,
-            timeout=s.timeout,
+            timeout=timeout,
             wait_initial=s.wait_initial,
             wait_max=s.wait_max,
             wait_jitter=s.wait_jitter,
         )
+
+    def _send(self, call: Call, *, stream: bool) -> httpx.Response:
+        """One call with retries. The first attempt runs outside stamina: building a retry
+        context costs about as much as parsing the response (benchmark B3), and most calls
+        succeed at once. If it fails, the failure is replayed as the first attempt of a
+        stamina context, so the predicate, Retry-After, backoff, attempt count and time
+        budget behave exactly as if stamina had run it."""
+        started = time.monotonic()
+        try:
+            return self._once(call, stream=stream)
+        except ProviderError as e:
+            if call.retry is Retry.NEVER or not _retryable(call, self.retry)(e):
+                raise
+            first: ProviderError | None = e
+        budget = self.retry.timeout
+        if budget is not None:
+            budget = max(budget - (time.monotonic() - started), 0.001)
+        n = 1
+        try:
+            for attempt in self._attempts(call, budget):
+                with attempt:
+                    if first is not None:
+                        failure, first = first, None
+                        raise failure
+                    n += 1
+                    return self._once(call, stream=stream)
+        except ProviderError as e:
+            e.attempts = n
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def send(self, call: Call) -> httpx.Response:
         """Send `call`, retrying per its policy; return the (read) success response.
@@ -332,25 +362,12 @@ class HttpSession:
         A raised `ProviderError` carries `attempts`: how many times the request was sent
         (callers use it to tell "already existed" from "my retried create succeeded").
         """
-        n = 0
-        try:
-            for attempt in self._attempts(call):
-                with attempt:
-                    n += 1
-                    return self._once(call, stream=False)
-        except ProviderError as e:
-            e.attempts = n
-            raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._send(call, stream=False)
 
     @contextmanager
     def stream(self, call: Call) -> Iterator[httpx.Response]:
         """Send `call` and yield the response unread, for streaming downloads."""
-        response: httpx.Response | None = None
-        for attempt in self._attempts(call):
-            with attempt:
-                response = self._once(call, stream=True)
-        assert response is not None
+        response = self._send(call, stream=True)
         try:
             yield response
         finally:
