@@ -21,8 +21,9 @@ def file_name(name: object) -> str:
     """Return `name` if it is a valid batch file name, else raise `InvalidInput`.
 
     Batch file names are flat: non-empty, at most 255 characters, with an extension,
-    without `/`, `\\` or control characters, and without surrounding whitespace. Dots are
-    fine anywhere (`v1..2.pdf`): with no separator a name cannot climb out of its batch.
+    without `/`, `\\`, `..` or control characters, and without surrounding whitespace.
+    (`..` is refused anywhere, not only as a whole name: a vendor or a downstream tool that
+    joins names into paths must never see one.)
     """
     if not isinstance(name, str):
         raise InvalidInput(f"file name must be a str, got {type(name).__name__}: {name!r}")
@@ -39,6 +40,8 @@ def file_name(name: object) -> str:
                 f"file name {name!r} contains {bad!r}: batch file names are flat; "
                 "rename it or pass name="
             )
+    if ".." in name:
+        raise InvalidInput(f"file name {name!r} contains '..': rename it")
     if _has_control(name):
         raise InvalidInput(f"file name {name!r} contains control characters: rename it")
     if name != name.strip():

@@ -162,13 +162,13 @@ def test_any_text_file_name_is_refused_locally_or_uploaded_under_that_name(
 @FAST
 @given(
     stem=st.text(max_size=10),
-    bad=st.sampled_from(["/", "\\", "\x00", "\n", "\x7f", "\x1b"]),
+    bad=st.sampled_from(["/", "\\", "..", "\x00", "\n", "\x7f", "\x1b"]),
     tail=st.text(max_size=10),
 )
-def test_file_names_with_separators_or_controls_are_refused_everywhere(
+def test_file_names_with_separators_dot_dot_or_controls_are_refused_everywhere(
     aihub: batchkit.BatchProvider, stem: str, bad: str, tail: str
 ) -> None:
-    """A name with a path separator or a control character never reaches the vendor."""
+    """A name with a path separator, `..` or a control character never reaches the vendor."""
     name = f"{stem}{bad}{tail}.pdf"
     refused(lambda: aihub.upload_file("7", name, b"data"), InvalidInput)
     refused(lambda: aihub.delete_file("7", name), InvalidInput)
