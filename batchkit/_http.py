@@ -341,7 +341,9 @@ class HttpSession:
             first: ProviderError | None = e
         budget = self.retry.timeout
         if budget is not None:
-            budget = max(budget - (time.monotonic() - started), 0.001)
+            budget -= time.monotonic() - started
+            if budget <= 0 and first is not None:  # the first attempt used the whole budget
+                raise first
         n = 1
         try:
             for attempt in self._attempts(call, budget):

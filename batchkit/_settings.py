@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -33,8 +34,8 @@ def at_least(minimum: float, *, exclusive: bool = False, maximum: float | None =
             raise ConfigError(f"setting {name} must be a number, got {type(value).__name__}")
         if not math.isfinite(value):
             raise ConfigError(f"setting {name} must be a finite number, got {value!r}")
-        if attribute.type in (int, "int") and not float(value).is_integer():
-            raise ConfigError(f"setting {name} must be a whole number, got {value!r}")
+        if attribute.type in (int, "int") and not isinstance(value, int):
+            raise ConfigError(f"setting {name} must be a whole number (an int), got {value!r}")
         if value < minimum or (exclusive and value == minimum):
             raise ConfigError(f"setting {name} must be {relation} {minimum}, got {value!r}")
         if maximum is not None and value > maximum:
@@ -49,6 +50,13 @@ def boolean(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         raise ConfigError(
             f"setting {attribute.name} must be True or False, got {type(value).__name__}"
         )
+
+
+def required_credential(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    """`credential`, and present: a required secret may not be None."""
+    if value is None:
+        raise ConfigError(f"setting {attribute.name} is required")
+    credential(instance, attribute, value)
 
 
 def credential(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -149,12 +157,19 @@ def _transport(value: Any, _: Any) -> httpx.BaseTransport | None:
     raise ValueError(f"expected an httpx.BaseTransport, got {type(value).__name__}")
 
 
+#: numbers as text (from the environment): plain ASCII decimals, no `_` separators
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _int(value: Any, _: Any) -> int:
     """Ints, and strings of them (from the environment); never bools or fractions."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a whole number, got {type(value).__name__}")
-    if isinstance(value, str) and not value.strip().isascii():
+    if isinstance(value, str) and not _INT_TEXT.fullmatch(value.strip()):
         raise ValueError("expected a whole number, got other text")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a whole number, got {value!r}")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("expected a whole number, got a fraction")
     try:
@@ -167,7 +182,7 @@ def _float(value: Any, _: Any) -> float:
     """Finite numbers, and strings of them (from the environment); never bools, NaN or inf."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a number, got {type(value).__name__}")
-    if isinstance(value, str) and not value.strip().isascii():
+    if isinstance(value, str) and not _FLOAT_TEXT.fullmatch(value.strip()):
         raise ValueError("expected a number, got other text")
     try:
         number = float(value)

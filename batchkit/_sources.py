@@ -175,10 +175,17 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
     `open(path, "wb")` would.
     """
     path = Path(os.path.realpath(path))
+    if len(os.fsencode(path.name)) > _name_max(path.parent):
+        raise InvalidInput(
+            f"cannot write to {str(path)!r}: the name is longer than this filesystem allows "
+            f"({_name_max(path.parent)} bytes); pass a shorter path"
+        )
     try:
         existing: os.stat_result | None = path.stat()
     except FileNotFoundError:
         existing = None
+    except OSError as e:  # a symlink loop, a directory we may not search...
+        raise InvalidInput(f"cannot write to {str(path)!r}: {e.strerror}") from None
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         try:
             direct = path.open("wb")
@@ -200,10 +207,21 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
             if existing is not None:
                 os.fchmod(f.fileno(), stat.S_IMODE(existing.st_mode))
             yield f
-        os.replace(temp, path)
+        try:
+            os.replace(temp, path)
+        except OSError as e:
+            raise InvalidInput(f"cannot write to {str(path)!r}: {e.strerror}") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def _name_max(directory: Path) -> int:
+    """The longest file name (bytes) the filesystem of `directory` takes (255 if unknown)."""
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
 
 
 def deliver(dest: Dest, name: str, write: Callable[[IO[bytes]], int]) -> bytes | int:

@@ -415,3 +415,31 @@ def test_settings_built_directly_get_the_same_checks(settings, expected):
 
     with pytest.raises(ConfigError, match=expected):
         AIHubSettings(**{"token": "t", **settings})
+
+
+@pytest.mark.parametrize(
+    ("cls_path", "settings"),
+    [
+        ("batchkit.providers.aihub:AIHubSettings", {"token": None}),
+        ("batchkit.providers.scale:ScaleSettings", {"api_key": None}),
+        ("batchkit.providers.aihub:AIHubSettings", {"token": "t", "retry_attempts": 3.0}),
+    ],
+)
+def test_required_credentials_and_int_types_are_checked_when_built_directly(cls_path, settings):
+    """AIHubSettings(token=None) would send "Bearer None"; retry_attempts=3.0 would store a
+    float in an int setting: both are ConfigErrors."""
+    import importlib
+
+    module, _, name = cls_path.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    with pytest.raises(ConfigError):
+        cls(**settings)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("retry_attempts", "1_000"), ("retry_attempts", float("inf")), ("timeout", "1_0")],
+)
+def test_numbers_as_text_are_plain_decimals(setting, value):
+    with pytest.raises(ConfigError):
+        batchkit.connect("aihub", token="t", **{setting: value})

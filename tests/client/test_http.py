@@ -520,3 +520,21 @@ def test_a_scale_api_key_with_a_trailing_newline_is_refused(kit):
     """The Scale key is refused the same way (Basic auth would otherwise just 401)."""
     with pytest.raises(batchkit.ConfigError, match="api_key"):
         kit.scale(kit.Recorder().transport, api_key="key-123\n")
+
+
+def test_a_first_attempt_that_used_the_whole_time_budget_is_not_retried(kit):
+    """retry_timeout is the budget for the whole call: a first attempt that outlasts it ends
+    the call, even though the error is retryable (the second would have succeeded)."""
+    import time as _time
+
+    answers = [503, 200]
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        status = answers.pop(0)
+        _time.sleep(0.05)
+        return httpx.Response(status, json=AIHUB_BATCH)
+
+    rec = kit.Recorder(slow)
+    with pytest.raises(ServerError) as info:
+        kit.aihub(rec.transport, retry_timeout=0.01).get_batch("7")
+    assert (1, 1) == (info.value.attempts, len(rec.requests))

@@ -138,3 +138,29 @@ def test_a_name_at_the_length_limit_downloads_to_a_path(
     aihub.upload_file(batch_id, name, b"long")
     assert 4 == aihub.download_file(batch_id, name, tmp_path)
     assert [name] == _listing(tmp_path)
+
+
+def test_a_symlink_loop_is_invalid_input(
+    aihub: batchkit.BatchProvider, batch_id: str, tmp_path: Path
+) -> None:
+    loop = tmp_path / "loop.pdf"
+    loop.symlink_to(loop)
+    with pytest.raises(InvalidInput, match="cannot write"):
+        aihub.download_file(batch_id, "a.pdf", loop)
+
+
+def test_a_name_too_long_for_the_filesystem_is_refused_before_downloading(
+    aihub: batchkit.BatchProvider,
+    batch_id: str,
+    tmp_path: Path,
+    served_emulator: Emulator,
+    tenant: str,
+) -> None:
+    """130 characters but 256 UTF-8 bytes: a valid batch name, too long as a local name."""
+    name = "\u00e9" * 126 + ".pdf"
+    aihub.upload_file(batch_id, name, b"x")
+    before = len([r for r in served_emulator.requests if r.tenant == tenant])
+    with pytest.raises(InvalidInput, match="longer than this filesystem allows"):
+        aihub.download_file(batch_id, name, tmp_path)
+    assert before == len([r for r in served_emulator.requests if r.tenant == tenant])
+    assert [] == _listing(tmp_path)

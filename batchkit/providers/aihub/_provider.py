@@ -20,7 +20,14 @@ from ..._jobs import wait as wait_for
 from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
 from ..._pagination import by_offset, by_token
 from ..._provider import BatchProvider, BatchRef, FileData
-from ..._settings import MAX_SECONDS, CommonSettings, at_least, credential, structure_settings
+from ..._settings import (
+    MAX_SECONDS,
+    CommonSettings,
+    at_least,
+    credential,
+    required_credential,
+    structure_settings,
+)
 from ..._sources import ByteSource, deliver, open_source
 from ..._validate import batch_name, byte_range, file_name, list_filters, positive_int
 from . import _protocol as wire
@@ -53,7 +60,7 @@ class AIHubSettings(CommonSettings):
     """AI Hub settings: a bearer token and, for organisations, the IB-Context."""
 
     api_root: str = DEFAULT_API_ROOT
-    token: str = attrs.field(repr=False, validator=credential)
+    token: str = attrs.field(repr=False, validator=required_credential)
     ib_context: str | None = attrs.field(default=None, validator=credential)
     #: files above this many bytes go up in parts
     multipart_threshold: int = attrs.field(default=MULTIPART_THRESHOLD, validator=at_least(1))

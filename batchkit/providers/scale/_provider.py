@@ -15,7 +15,7 @@ from ..._errors import Conflict, InvalidInput
 from ..._models import Batch, BatchState, BatchStatus, Project
 from ..._pagination import by_offset
 from ..._provider import BatchProvider, BatchRef
-from ..._settings import CommonSettings, credential, structure_settings
+from ..._settings import CommonSettings, required_credential, structure_settings
 from ..._validate import batch_name, list_filters
 from ..._validate import priority as check_priority
 from . import _protocol as wire
@@ -31,7 +31,7 @@ class ScaleSettings(CommonSettings):
     """Scale settings: the API key is the HTTP Basic user name."""
 
     api_root: str = DEFAULT_API_ROOT
-    api_key: str = attrs.field(repr=False, validator=credential)
+    api_key: str = attrs.field(repr=False, validator=required_credential)
 
 
 class ScaleProvider(BatchProvider):
