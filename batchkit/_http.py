@@ -315,10 +315,12 @@ class HttpSession:
             response.close()
         raise error_for(response, provider=self.provider, operation=call.operation)
 
-    def _attempts(self, call: Call, timeout: float | None) -> Iterator[Any]:
+    def _attempts(
+        self, decide: Callable[[Exception], bool | float], timeout: float | None
+    ) -> Iterator[Any]:
         s = self.retry
         yield from stamina.retry_context(
-            on=_retryable(call, s),
+            on=decide,
             attempts=s.attempts,
             timeout=timeout,
             wait_initial=s.wait_initial,
@@ -332,24 +334,26 @@ class HttpSession:
         succeed at once. If it fails, the failure is replayed as the first attempt of a
         stamina context, so the predicate, Retry-After, backoff, attempt count and time
         budget behave exactly as if stamina had run it."""
+        decide = _retryable(call, self.retry)
         started = time.monotonic()
         try:
             return self._once(call, stream=stream)
         except ProviderError as e:
-            if call.retry is Retry.NEVER or not _retryable(call, self.retry)(e):
+            if not decide(e):
                 raise
-            first: ProviderError | None = e
+            first = e
         budget = self.retry.timeout
         if budget is not None:
             budget -= time.monotonic() - started
-            if budget <= 0 and first is not None:  # the first attempt used the whole budget
+            if budget <= 0:  # the first attempt used the whole budget
                 raise first
+        pending: ProviderError | None = first
         n = 1
         try:
-            for attempt in self._attempts(call, budget):
+            for attempt in self._attempts(decide, budget):
                 with attempt:
-                    if first is not None:
-                        failure, first = first, None
+                    if pending is not None:
+                        failure, pending = pending, None
                         raise failure
                     n += 1
                     return self._once(call, stream=stream)

@@ -172,10 +172,7 @@ def _int(value: Any, _: Any) -> int:
         raise ValueError(f"expected a whole number, got {value!r}")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("expected a whole number, got a fraction")
-    try:
-        return int(value)
-    except ValueError:  # text that is not a number (values are never echoed)
-        raise ValueError("expected a whole number, got other text") from None
+    return int(value)
 
 
 def _float(value: Any, _: Any) -> float:
@@ -186,9 +183,7 @@ def _float(value: Any, _: Any) -> float:
         raise ValueError("expected a number, got other text")
     try:
         number = float(value)
-    except ValueError:  # text that is not a number (values are never echoed)
-        raise ValueError("expected a number, got other text") from None
-    except OverflowError:
+    except OverflowError:  # an int too big for a float
         raise ValueError("expected a finite number, got one too large") from None
     if not math.isfinite(number):
         raise ValueError(f"expected a finite number, got {number!r}")

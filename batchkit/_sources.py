@@ -175,10 +175,11 @@ def atomic_file(path: Path) -> Iterator[IO[bytes]]:
     `open(path, "wb")` would.
     """
     path = Path(os.path.realpath(path))
-    if len(os.fsencode(path.name)) > _name_max(path.parent):
+    name_max = _name_max(path.parent)
+    if len(os.fsencode(path.name)) > name_max:
         raise InvalidInput(
             f"cannot write to {str(path)!r}: the name is longer than this filesystem allows "
-            f"({_name_max(path.parent)} bytes); pass a shorter path"
+            f"({name_max} bytes); pass a shorter path"
         )
     try:
         existing: os.stat_result | None = path.stat()

@@ -434,9 +434,9 @@ def projects_create(state: State, name: str, type_: str, instruction: str | None
     provider = state.provider()
     create = getattr(provider, "create_project", None)
     if create is None:
+        # _fail words it for the shell from these fields
         raise UnsupportedOperation(
-            f"{provider.name} has no projects: only Scale batches live in projects "
-            "(use --provider scale)",
+            f"{provider.name} has no projects",
             provider=provider.name,
             operation="create_project",
             supported_by=["scale"],

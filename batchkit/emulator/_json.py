@@ -26,8 +26,11 @@ def loads(body: bytes) -> Any:
         return value
 
     value = json.loads(body, parse_constant=refuse_constant, parse_float=finite)
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("a string holds a lone UTF-16 surrogate (not valid Unicode)") from None
+    # raw UTF-8 cannot carry a surrogate (decoding refuses it): only a `\u` escape can, so
+    # only such a body pays for the re-encoding that finds a lone one
+    if b"\\u" in body:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a string holds a lone UTF-16 surrogate (not valid Unicode)") from None
     return value
