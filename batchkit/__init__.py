@@ -40,7 +40,7 @@ from ._models import (
 )
 from ._provider import BatchProvider
 from ._registry import capability_matrix, connect, provider_names, register_provider
-from ._upload import ProgressCallback, Source, UploadProgress, VerifyMode, upload
+from ._upload import InvalidMode, ProgressCallback, Source, UploadProgress, VerifyMode, upload
 from ._version import __version__
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "FileInfo",
     "FileOutcome",
     "InvalidInput",
+    "InvalidMode",
     "Job",
     "JobFailed",
     "JobState",

@@ -13,7 +13,9 @@ user config dir (e.g. `~/.config/batchkit/batchkit.toml`). A profile looks like:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,14 +28,20 @@ from ._errors import ConfigError, NoProviderChosen
 CONFIG_NAME = "batchkit.toml"
 
 
+#: a batchkit.toml is a few hundred bytes; a file past this is not one, and tomllib would hold
+#: all of it in memory (twice: bytes, then text)
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def config_candidates(explicit: str | Path | None = None) -> list[Path]:
     """Where a config file is looked for, in order."""
     if explicit is not None:
         return [Path(explicit)]
-    paths = []
     if os.environ.get("BATCHKIT_CONFIG"):
         return [Path(os.environ["BATCHKIT_CONFIG"])]
-    paths.append(Path.cwd() / CONFIG_NAME)
+    paths = []
+    with contextlib.suppress(OSError):  # a deleted working directory holds no file
+        paths.append(Path.cwd() / CONFIG_NAME)
     paths.append(Path(platformdirs.user_config_dir("batchkit")) / CONFIG_NAME)
     return paths
 
@@ -41,27 +49,75 @@ def config_candidates(explicit: str | Path | None = None) -> list[Path]:
 def load_config(explicit: str | Path | None = None) -> tuple[dict[str, Any], Path | None]:
     """Read the first config file found; ({}, None) if there is none.
 
-    An explicit path (argument or `$BATCHKIT_CONFIG`) that does not exist is an error.
+    An explicit path (argument or `$BATCHKIT_CONFIG`) that does not exist is an error. Every
+    problem with a file that is there is a `ConfigError` naming it, never quoting it (it may
+    hold secrets).
     """
     candidates = config_candidates(explicit)
     must_exist = explicit is not None or bool(os.environ.get("BATCHKIT_CONFIG"))
     for path in candidates:
-        if path.is_file():
-            try:
-                with path.open("rb") as f:
-                    return tomllib.load(f), path
-            except tomllib.TOMLDecodeError as e:
-                raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
-            except UnicodeDecodeError as e:
-                raise ConfigError(
-                    f"config file {path} is not valid UTF-8 (byte {e.start}): TOML files are "
-                    "UTF-8; re-save it as UTF-8"
-                ) from None
-            except OSError as e:
-                raise ConfigError(f"config file {path} cannot be read: {e}") from None
+        data = _read_config(path)
+        if data is not None:
+            return data, path
         if must_exist:
             raise ConfigError(f"config file {path} does not exist")
     return {}, None
+
+
+def _cannot_read(path: Path, error: OSError | ValueError) -> ConfigError:
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return ConfigError(
+        f"config file {path} cannot be read: {reason}; check the path and its permissions"
+    )
+
+
+def _read_config(path: Path) -> dict[str, Any] | None:
+    """The parsed file at `path`, or None if nothing is there."""
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+        raise _cannot_read(path, e) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(
+            f"config file {path} is a directory, not a file: remove or rename it, or name "
+            "the file to use with config= or $BATCHKIT_CONFIG"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            f"config file {path} is not a regular file (a device, pipe or socket): name a "
+            "TOML file with config= or $BATCHKIT_CONFIG"
+        )
+    limit = f"{MAX_CONFIG_BYTES // (1024 * 1024)} MiB"
+    too_big = ConfigError(
+        f"config file {path} is larger than {limit}: a batchkit.toml holds a few profiles; "
+        "is this the right file?"
+    )
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise too_big
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)  # the size can change after stat()
+    except OSError as e:
+        raise _cannot_read(path, e) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise too_big
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"config file {path} is not valid UTF-8 (byte {e.start}): TOML files are "
+            "UTF-8; re-save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"config file {path} is not usable TOML: its arrays or inline tables are nested "
+            "too deeply to read; a batchkit.toml needs only [profiles.<name>] tables of "
+            "plain values: rewrite it that way"
+        ) from None
 
 
 class UnsetVariable(str):
@@ -145,7 +201,10 @@ def resolve(
             "or use a profile with provider = ..."
         )
     if not isinstance(name, str):
-        raise ConfigError(f"provider must be a string, got {name!r}")
+        raise ConfigError(
+            f'provider must be a provider name in quotes, e.g. provider = "aihub"; '
+            f"got a {type(name).__name__}"
+        )
     cls = provider_class(name)
     for env_var, setting in cls.env_settings.items():
         if os.environ.get(env_var):

@@ -136,14 +136,15 @@ class FileOutcome:
     name: str
     size: int
     source: str
-    #: "uploaded", "skipped" (already there from an earlier run) or "failed".
+    #: "uploaded", "skipped" (already there from an earlier run), "failed", or "invalid"
+    #: (cannot be uploaded as it is, e.g. a bad name; left out with ``invalid="skip"``).
     status: str
     reason: str | None = None
 
 
 @attrs.frozen
 class UploadReport:
-    """The result of `provider.upload`: every file, uploaded, skipped or failed."""
+    """The result of `provider.upload`: every file, uploaded, skipped, failed or invalid."""
 
     batch_id: str
     files: tuple[FileOutcome, ...] = ()
@@ -164,8 +165,14 @@ class UploadReport:
         return [f for f in self.files if f.status == "failed"]
 
     @property
+    def invalid(self) -> list[FileOutcome]:
+        """Files left out because they cannot be uploaded as they are (``invalid="skip"``),
+        each with what is wrong and how to fix it. They do not make `ok` false."""
+        return [f for f in self.files if f.status == "invalid"]
+
+    @property
     def ok(self) -> bool:
-        """True when no file failed."""
+        """True when no file failed (files left out as `invalid` do not count)."""
         return not self.failed
 
     @property

@@ -17,7 +17,7 @@ from ._validate import byte_range, file_name
 
 if TYPE_CHECKING:
     from ._models import UploadReport
-    from ._upload import ProgressCallback, Source, VerifyMode
+    from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 #: what `upload_file` accepts: the bytes, a path to a file, or a binary stream
 FileData = bytes | bytearray | memoryview | str | Path | IO[bytes]
@@ -256,6 +256,7 @@ class BatchProvider(abc.ABC):
         include: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
         strict: bool = False,
+        invalid: InvalidMode = "refuse",
     ) -> UploadReport:
         """Upload many files concurrently, verified and resumable (see `batchkit.upload`)."""
         self.require(Capability.UPLOAD_FILES, "upload")
@@ -272,6 +273,7 @@ class BatchProvider(abc.ABC):
             include=include,
             exclude=exclude,
             strict=strict,
+            invalid=invalid,
         )
 
     def __repr__(self) -> str:

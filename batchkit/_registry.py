@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import threading
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,30 +22,44 @@ _BUILTIN: dict[str, str] = {
     "aihub": "batchkit.providers.aihub:AIHubProvider",
     "scale": "batchkit.providers.scale:ScaleProvider",
 }
+#: Guards `_targets`, `_loaded` and `_discovered`: connect() may be called from many threads
+#: at once, the first calls racing to read the entry points. Reentrant so that code run under
+#: it (a `warnings.showwarning` hook, say) may call back into the registry. Never held while
+#: a provider module is imported: that takes Python's import lock, and a module importing
+#: batchkit in another thread could then wait for this one (a deadlock).
+_lock = threading.RLock()
 _targets: dict[str, str | type[BatchProvider]] = {}
 _loaded: dict[str, type[BatchProvider]] = {}
 _discovered = False
 
 
 def _discover() -> None:
+    """Fill `_targets` from the built-ins and the entry points, once per process.
+
+    `_discovered` is set only once `_targets` is complete, and only under the lock, so no
+    thread ever sees (or lists) a half-filled registry.
+    """
     global _discovered
-    if _discovered:
+    if _discovered:  # the fast path: complete, and never emptied again
         return
-    _discovered = True
     from importlib.metadata import entry_points  # lazy: it costs ~30 ms at import
 
-    for name, target in _BUILTIN.items():
-        _targets.setdefault(name, target)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        known = _targets.get(ep.name)
-        if known is None:
-            _targets[ep.name] = ep.value
-        elif known != ep.value:
-            warnings.warn(
-                f"batchkit provider {ep.name!r} from entry point {ep.value!r} ignored: "
-                f"the name is already taken by {known!r}",
-                stacklevel=2,
-            )
+    with _lock:
+        if _discovered:
+            return
+        for name, target in _BUILTIN.items():
+            _targets.setdefault(name, target)
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            known = _targets.get(ep.name)
+            if known is None:
+                _targets[ep.name] = ep.value
+            elif known != ep.value:
+                warnings.warn(
+                    f"batchkit provider {ep.name!r} from entry point {ep.value!r} ignored: "
+                    f"the name is already taken by {known!r}",
+                    stacklevel=2,
+                )
+        _discovered = True
 
 
 def register_provider(
@@ -53,22 +68,24 @@ def register_provider(
     """Register a provider class (or a lazy "module:Class" string) under `name`.
 
     Refuses to overwrite a registered name unless `replace=True`. Plugin packages
-    should prefer the `batchkit.providers` entry point group.
+    should prefer the `batchkit.providers` entry point group. Safe to call from any thread.
     """
     _discover()
-    if name in _targets and not replace and _targets[name] != target:
-        raise ConfigError(
-            f"provider name {name!r} is already registered ({_targets[name]!r}); "
-            "pass replace=True to override it"
-        )
-    _targets[name] = target
-    _loaded.pop(name, None)
+    with _lock:
+        if name in _targets and not replace and _targets[name] != target:
+            raise ConfigError(
+                f"provider name {name!r} is already registered ({_targets[name]!r}); "
+                "pass replace=True to override it"
+            )
+        _targets[name] = target
+        _loaded.pop(name, None)
 
 
 def provider_names() -> list[str]:
     """Every registered provider name, sorted."""
     _discover()
-    return sorted(_targets)
+    with _lock:
+        return sorted(_targets)
 
 
 def _did_you_mean(name: str, choices: list[str]) -> str:
@@ -77,17 +94,21 @@ def _did_you_mean(name: str, choices: list[str]) -> str:
 
 
 def provider_class(name: str) -> type[BatchProvider]:
-    """The provider class registered as `name` (imported on first use)."""
+    """The provider class registered as `name` (imported on first use; thread-safe)."""
     _discover()
-    if name in _loaded:
-        return _loaded[name]
-    target = _targets.get(name)
+    with _lock:
+        loaded = _loaded.get(name)
+        target = _targets.get(name)
+    if loaded is not None:
+        return loaded
     if target is None:
         names = provider_names()
         raise ConfigError(
             f"unknown provider {name!r}: {_did_you_mean(name, names)}"
             f"known providers: {', '.join(names)}"
         )
+    # imported outside the lock (see `_lock`); Python's import lock makes a module that
+    # two threads import at once run once, and both get the same class
     if isinstance(target, str):
         module_name, _, attr = target.partition(":")
         try:
@@ -100,7 +121,10 @@ def provider_class(name: str) -> type[BatchProvider]:
 
     if not (isinstance(cls, type) and issubclass(cls, BatchProvider)):
         raise ConfigError(f"provider {name!r} ({target!r}) is not a BatchProvider subclass")
-    _loaded[name] = cls
+    with _lock:
+        # cache it only if `name` was not re-registered meanwhile
+        if _targets.get(name) is target:
+            _loaded[name] = cls
     return cls
 
 

@@ -9,17 +9,21 @@ append-only journal lets a rerun skip what an interrupted run already sent.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, TypeVar, cast
 
 import attrs
 
@@ -32,14 +36,18 @@ if TYPE_CHECKING:
     from ._provider import BatchProvider, BatchRef
 
 #: one source of files: a path to a file or a directory, or a ``(name, data)`` pair where
-#: data is a binary stream (read from its current position) or bytes.
-Source: TypeAlias = str | os.PathLike[str] | tuple[str, IO[bytes] | bytes]
+#: data is a binary stream (read from its current position), bytes, or the path of a file
+#: (opened only when it is sent).
+Source: TypeAlias = str | os.PathLike[str] | tuple[str, IO[bytes] | bytes | os.PathLike[str]]
 
 #: what happened to a file, as reported to the progress callback
 ProgressKind: TypeAlias = Literal["started", "uploaded", "skipped", "failed"]
 
 #: accepted values of ``verify``
 VerifyMode: TypeAlias = Literal["size", "sha256", "none"] | None
+
+#: accepted values of ``invalid``: what to do with files that cannot be uploaded
+InvalidMode: TypeAlias = Literal["refuse", "skip"]
 
 _CHUNK = 1 << 20
 _JOURNAL_VERSION = 1
@@ -74,8 +82,37 @@ ProgressCallback: TypeAlias = Callable[[UploadProgress], None]
 
 
 @attrs.frozen
+class _Stat:
+    """What identifies one version of a local file: any change to it changes one of these."""
+
+    size: int
+    mtime_ns: int
+    #: the status-change time: moves on every write, and users cannot set it back
+    ctime_ns: int
+    ino: int
+    dev: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> _Stat:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+    def changes(self, now: _Stat) -> str:
+        """What differs from `now`, in words ("" if nothing)."""
+        said = []
+        if now.size != self.size:
+            said.append(f"size {self.size} -> {now.size} bytes")
+        if now.mtime_ns != self.mtime_ns:
+            said.append("modification time")
+        if now.ctime_ns != self.ctime_ns:
+            said.append("status-change time")
+        if (now.ino, now.dev) != (self.ino, self.dev):
+            said.append("replaced by another file")
+        return ", ".join(said)
+
+
+@attrs.frozen
 class _Item:
-    """One file to send, fully resolved before anything is sent."""
+    """One file to send, fully resolved before anything is sent; or one that cannot be."""
 
     index: int
     name: str
@@ -84,14 +121,39 @@ class _Item:
     #: size in bytes; None for a stream that cannot seek
     size: int | None
     path: Path | None = None
-    mtime_ns: int | None = None
+    #: the path's identity when planned (refreshed just before sending)
+    stat: _Stat | None = None
     stream: IO[bytes] | None = attrs.field(default=None, eq=False)
     start: int = 0
     content: bytes | None = attrs.field(default=None, eq=False, repr=False)
+    #: shared by every item reading one stream object, so one of them reads it at a time
+    lock: threading.Lock | None = attrs.field(default=None, eq=False, repr=False)
+    #: why this entry cannot be uploaded (refused, or skipped with invalid="skip")
+    problem: str | None = None
+    #: a problem skipping cannot settle: a source path that does not exist
+    fatal: bool = False
 
     @property
     def known_size(self) -> int:
         return self.size or 0
+
+
+def _display(text: str) -> str:
+    """`text` printable: bytes of a name that is not UTF-8 shown as ``\\xNN`` escapes."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no file name decoded into
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _os_reason(error: OSError) -> str:
+    """An OSError in words, with what to do when the process ran out of file descriptors."""
+    if error.errno in (errno.EMFILE, errno.ENFILE):
+        return (
+            "too many open files: lower concurrency= (CLI: --concurrency) or raise the "
+            "open-file limit (ulimit -n), then rerun"
+        )
+    return error.strerror or str(error)
 
 
 def _glob_regex(pattern: str) -> re.Pattern[str]:
@@ -151,7 +213,14 @@ def _patterns(label: str, globs: Iterable[str] | str | None) -> list[_Pattern]:
             raise InvalidInput(f"{label} patterns must be non-empty strings, got {glob!r}")
         dirs_only = glob.endswith("/")
         body = glob.strip("/").removeprefix("./")
-        result.append(_Pattern(_glob_regex(body), "/" in body, dirs_only))
+        try:
+            regex = _glob_regex(body)
+        except re.error as e:
+            raise InvalidInput(
+                f"{label} pattern {glob!r} is not a valid glob ({e.msg}): in a [...] range the "
+                "first character must not come after the last, e.g. [a-z]; fix the pattern"
+            ) from None
+        result.append(_Pattern(regex, "/" in body, dirs_only))
     return result
 
 
@@ -164,28 +233,115 @@ def _matches_any(patterns: list[_Pattern], parts: tuple[str, ...], *, is_dir: bo
     return False
 
 
-def _walk(root: Path, include: list[_Pattern], exclude: list[_Pattern]) -> Iterator[Path]:
-    """Files under `root`, sorted, without hidden entries, filtered by include/exclude."""
+_SPECIAL = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
 
-    def fail(e: OSError) -> None:
-        raise InvalidInput(f"cannot read directory {e.filename!r}: {e.strerror or e}") from None
 
-    for here, dirs, files in os.walk(root, onerror=fail):
-        rel = Path(here).relative_to(root).parts
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".") and not _matches_any(exclude, (*rel, d), is_dir=True)
+def _not_a_file(st: os.stat_result) -> str:
+    kind = _SPECIAL.get(stat.S_IFMT(st.st_mode), "something else")
+    return (
+        f"not a regular file but {kind}: only regular files can be uploaded; remove it, "
+        "exclude it, or pass its contents as a (name, bytes) pair"
+    )
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    """Why stat(`path`) failed, for a path that exists as a directory entry."""
+    if error.errno == errno.ELOOP:
+        return (
+            "symlink loop: the link leads back to itself (maybe through other links); "
+            "remove it or exclude it"
         )
-        for f in sorted(files):
-            parts = (*rel, f)
-            if f.startswith("."):
+    if isinstance(error, FileNotFoundError) and path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return (
+            f"broken symlink: it points to {_display(target)!r}, which does not exist; "
+            "fix or remove the link, or exclude it"
+        )
+    return f"cannot read it: {_os_reason(error)}"
+
+
+def _identity(path: Path, st: os.stat_result) -> object:
+    """What tells files apart: (st_dev, st_ino), or the real path where inodes are 0."""
+    return (st.st_dev, st.st_ino) if st.st_ino else os.path.realpath(path)
+
+
+#: what the walk finds: a regular file with its stat, or an entry with its problem
+_Found: TypeAlias = tuple[Path, os.stat_result | None, str | None]
+#: a directory still to walk: its path, its path relative to the root, and the
+#: `_identity` of every directory from the root down to it (to catch symlink loops)
+_Frame: TypeAlias = tuple[Path, tuple[str, ...], frozenset[object]]
+
+
+def _walk(
+    root: Path,
+    root_stat: os.stat_result,
+    include: list[_Pattern],
+    exclude: list[_Pattern],
+) -> Iterator[_Found]:
+    """Files under `root`, sorted, without hidden entries, filtered by include/exclude.
+
+    Symlinks are followed, to files and to directories; a directory that leads back to one
+    above it (a symlink loop) is reported, not entered. Special files, broken symlinks and
+    unreadable entries are reported too, each with what to do.
+    """
+    stack: list[_Frame] = [(root, (), frozenset({_identity(root, root_stat)}))]
+    while stack:
+        here, rel, ancestors = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as e:
+            if e.errno in (errno.EMFILE, errno.ENFILE):
+                raise InvalidInput(
+                    f"cannot read {_display(str(here))!r}: {_os_reason(e)}"
+                ) from None
+            yield here, None, f"cannot read this directory: {_os_reason(e)}"
+            continue
+        subdirs: list[_Frame] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            parts = (*rel, entry.name)
+            try:
+                st: os.stat_result | None = entry.stat()  # follows symlinks
+                error: OSError | None = None
+            except OSError as e:
+                st, error = None, e
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                if _matches_any(exclude, parts, is_dir=True):
+                    continue
+                key = _identity(path, st)
+                if key not in ancestors:
+                    subdirs.append((path, parts, ancestors | {key}))
+                    continue
+                target = _display(os.path.realpath(path))
+                loop = f"symlink loop: it leads back to {target!r}, a directory above it"
+                yield path, None, f"{loop}; remove the link or exclude it"
                 continue
             if exclude and _matches_any(exclude, parts, is_dir=False):
                 continue
             if include and not _matches_any(include, parts, is_dir=False):
                 continue
-            yield Path(here, f)
+            if error is not None:
+                if error.errno in (errno.EMFILE, errno.ENFILE):
+                    raise InvalidInput(
+                        f"cannot read {_display(str(path))!r}: {_os_reason(error)}"
+                    ) from None
+                yield path, None, _unreadable(path, error)
+            elif st is not None and not stat.S_ISREG(st.st_mode):
+                yield path, None, _not_a_file(st)
+            else:
+                yield path, st, None
+        stack.extend(reversed(subdirs))
 
 
 def _is_pair(source: object) -> bool:
@@ -193,7 +349,10 @@ def _is_pair(source: object) -> bool:
         isinstance(source, tuple)
         and len(source) == 2
         and isinstance(source[0], str)
-        and (hasattr(source[1], "read") or isinstance(source[1], bytes | bytearray | memoryview))
+        and (
+            hasattr(source[1], "read")
+            or isinstance(source[1], bytes | bytearray | memoryview | os.PathLike)
+        )
     )
 
 
@@ -204,19 +363,19 @@ def _iter_sources(sources: object) -> Iterator[object]:
     if isinstance(sources, bytes | bytearray | memoryview) or not isinstance(sources, Iterable):
         raise InvalidInput(
             f"cannot upload {type(sources).__name__} {sources!r}: pass a file or directory "
-            "path, a (name, bytes or binary stream) pair, or a list of these"
+            "path, a (name, bytes, binary stream or path) pair, or a list of these"
         )
     yield from sources
 
 
-def _stream_item(index: int, name: str, data: object) -> _Item:
+def _stream_item(index: int, name: str, data: object, lock: threading.Lock) -> _Item:
     if isinstance(data, bytes | bytearray | memoryview):
         content = bytes(data)
         return _Item(index, name, "<bytes>", len(content), content=content)
     if not callable(getattr(data, "read", None)):
         raise InvalidInput(
-            f"cannot upload {type(data).__name__} as {name!r}: pair a name with bytes or a "
-            "binary stream (open files with 'rb')"
+            f"cannot upload {type(data).__name__} as {name!r}: pair a name with bytes, a "
+            "binary stream (open files with 'rb') or a pathlib.Path"
         )
     if isinstance(data, io.TextIOBase):
         raise InvalidInput(
@@ -229,74 +388,154 @@ def _stream_item(index: int, name: str, data: object) -> _Item:
     except (AttributeError, ValueError, OSError):
         seekable = False
     if not seekable:
-        return _Item(index, name, "<stream>", None, stream=stream)
-    start = stream.tell()
-    end = stream.seek(0, io.SEEK_END)
-    stream.seek(start)
-    return _Item(index, name, "<stream>", end - start, stream=stream, start=start)
-
-
-def _path_item(index: int, path: Path) -> _Item:
+        return _Item(index, name, "<stream>", None, stream=stream, lock=lock)
     try:
-        st = path.stat()
+        start = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(start)
     except OSError as e:
-        raise InvalidInput(f"cannot read {str(path)!r}: {e.strerror or e}") from None
-    return _Item(index, path.name, str(path), st.st_size, path=path, mtime_ns=st.st_mtime_ns)
+        raise InvalidInput(
+            f"cannot measure the stream paired with {name!r}: {_os_reason(e)}"
+        ) from None
+    return _Item(index, name, "<stream>", end - start, stream=stream, start=start, lock=lock)
 
 
-def _plan(sources: object, include: list[_Pattern], exclude: list[_Pattern]) -> list[_Item]:
-    """Resolve every source into named items; refuse bad names and collisions up front."""
+def _name_problem(name: str) -> str | None:
+    """Why `name` cannot be a batch file name (with the fix), or None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            f"file name {_display(name)!r} is not valid UTF-8: batch file names are text; "
+            "rename the file"
+        )
+    try:
+        file_name(name)
+    except InvalidInput as e:
+        return str(e)
+    return None
+
+
+def _plan(
+    sources: object,
+    include: list[_Pattern],
+    exclude: list[_Pattern],
+    *,
+    journal: Path | None = None,
+) -> list[_Item]:
+    """Resolve every source into named items, marking each one that cannot be uploaded
+    (bad name, two sources for one name, special file...) with its problem."""
     items: list[_Item] = []
-    seen_paths: set[Path] = set()
+    seen: set[tuple[str, object]] = set()
+    stream_locks: dict[int, threading.Lock] = {}
+    journal_key: object = None
+    if journal is not None:
+        with contextlib.suppress(OSError):
+            journal_key = _identity(journal, journal.stat())
 
-    def add_path(path: Path) -> None:
-        key = path.resolve()
-        if key not in seen_paths:  # the same file named twice is uploaded once
-            seen_paths.add(key)
-            items.append(_path_item(len(items), path))
+    def problem(name: str, path: Path, why: str, *, fatal: bool = False) -> None:
+        label = _display(str(path))
+        items.append(_Item(len(items), _display(name), label, None, problem=why, fatal=fatal))
+
+    def add_file(name: str, path: Path, st: os.stat_result) -> None:
+        key = (name, _identity(path, st))
+        if key in seen:  # the same file under the same name (reached twice) is sent once
+            return
+        seen.add(key)
+        label = _display(str(path))
+        items.append(_Item(len(items), name, label, st.st_size, path=path, stat=_Stat.of(st)))
+
+    def add_path(name: str | None, path: Path) -> None:
+        """A path given as a source (`name` for a (name, path) pair)."""
+        try:
+            st = path.stat()
+        except FileNotFoundError as e:
+            if path.is_symlink():
+                problem(name or path.name, path, _unreadable(path, e))
+            else:
+                problem(name or path.name, path, "does not exist: check the path", fatal=True)
+            return
+        except OSError as e:
+            problem(name or path.name, path, _unreadable(path, e))
+            return
+        if _identity(path, st) == journal_key:
+            problem(name or path.name, path, "is this upload's resume journal: never uploaded")
+        elif stat.S_ISDIR(st.st_mode) and name is None:
+            for found, found_st, why in _walk(path, st, include, exclude):
+                if why is not None:
+                    problem(found.name, found, why)
+                elif found_st is not None and _identity(found, found_st) != journal_key:
+                    add_file(found.name, found, found_st)
+        elif stat.S_ISDIR(st.st_mode):
+            problem(name or path.name, path, "is a directory: pair a name with a file")
+        elif not stat.S_ISREG(st.st_mode):
+            problem(name or path.name, path, _not_a_file(st))
+        else:
+            add_file(name or path.name, path, st)
 
     for source in _iter_sources(sources):
         if _is_pair(source):
             name, data = cast(tuple[str, object], source)
-            items.append(_stream_item(len(items), name, data))
-        elif isinstance(source, str | os.PathLike):
-            path = Path(source)
-            if path.is_dir():
-                for found in _walk(path, include, exclude):
-                    add_path(found)
-            elif path.is_file():
-                add_path(path)
-            elif path.exists():
-                raise InvalidInput(f"{str(path)!r} is neither a file nor a directory")
+            if isinstance(data, os.PathLike):
+                add_path(name, Path(data))
             else:
-                raise InvalidInput(f"{str(path)!r} does not exist: check the path")
+                lock = stream_locks.setdefault(id(data), threading.Lock())
+                items.append(_stream_item(len(items), name, data, lock))
+        elif isinstance(source, str | os.PathLike):
+            add_path(None, Path(source))
         else:
             raise InvalidInput(
                 f"cannot upload {type(source).__name__} {source!r}: pass a file or directory "
-                "path, or a (name, bytes or binary stream) pair"
+                "path, or a (name, bytes, binary stream or path) pair"
             )
 
+    by_stream: dict[int, list[_Item]] = {}
+    for item in items:
+        if item.stream is not None and item.size is None:
+            by_stream.setdefault(id(item.stream), []).append(item)
+    for group in by_stream.values():
+        if len(group) > 1:
+            once = (
+                f"one stream that cannot seek is paired with {len(group)} names "
+                f"({', '.join(repr(_display(i.name)) for i in group)}): it can be read only "
+                "once; pass bytes, a seekable stream or a path instead"
+            )
+            for item in group:
+                items[item.index] = attrs.evolve(item, name=_display(item.name), problem=once)
     by_name: dict[str, list[_Item]] = {}
     for item in items:
-        try:
-            file_name(item.name)
-        except InvalidInput as e:
-            raise InvalidInput(f"{item.label}: {e}; nothing was uploaded") from None
-        by_name.setdefault(item.name, []).append(item)
-    collisions = {name: group for name, group in by_name.items() if len(group) > 1}
-    if collisions:
-        lines = [
-            f"{name!r} <- {', '.join(i.label for i in group)}"
-            for name, group in sorted(collisions.items())
-        ]
-        shown = "; ".join(lines[:10]) + (f"; and {len(lines) - 10} more" if len(lines) > 10 else "")
-        raise InvalidInput(
-            f"{len(collisions)} batch file name(s) would each come from more than one source "
-            f"(batch file names are flat: files in subdirectories keep only their base name): "
-            f"{shown}. Rename the files, narrow include/exclude, or pass one as a "
-            "(name, stream) pair; nothing was uploaded"
-        )
+        if item.problem is None:
+            why = _name_problem(item.name)
+            if why is not None:
+                items[item.index] = attrs.evolve(item, name=_display(item.name), problem=why)
+            else:
+                by_name.setdefault(item.name, []).append(item)
+    for name, group in by_name.items():
+        if len(group) > 1:
+            why = (
+                f"{name!r} would come from more than one source "
+                f"({', '.join(i.label for i in group)}): batch file names are flat, so files "
+                "in different folders with one name collide; rename one, narrow "
+                "include/exclude, or pass one as a (name, path) pair"
+            )
+            for item in group:
+                items[item.index] = attrs.evolve(item, problem=why)
     return items
+
+
+def _refuse(problems: list[_Item], *, skippable: bool) -> NoReturn:
+    """Raise InvalidInput listing every problem of the plan, each with its fix."""
+    listed = "; ".join(f"{i.label}: {i.problem}" for i in problems)
+    hint = (
+        "Fix or exclude them, or pass invalid='skip' (CLI: --skip-invalid) to upload the "
+        "others and list these in the report"
+        if skippable
+        else "Fix the paths"
+    )
+    raise InvalidInput(
+        f"{len(problems)} source(s) cannot be uploaded as they are: {listed}. {hint}; "
+        "nothing was uploaded"
+    )
 
 
 # -- hashing ------------------------------------------------------------------------------
@@ -369,8 +608,13 @@ class _Journal:
         except FileNotFoundError:
             return entries
         except OSError as e:
-            raise InvalidInput(f"cannot read the resume journal {str(self.path)!r}: {e}") from None
-        first = next((line for line in text.splitlines() if line.strip()), None)
+            raise InvalidInput(
+                f"cannot read the resume journal {str(self.path)!r}: {_os_reason(e)}"
+            ) from None
+        # lines end in "\n" only; names may hold other line breaks (U+2028...), which old
+        # journals wrote raw, so never split on them
+        lines = text.split("\n")
+        first = next((line for line in lines if line.strip()), None)
         if first is not None and not first.startswith('{"v"'):
             # every line batchkit writes starts so (even one a crash cut short): never append
             # to someone else's file
@@ -378,7 +622,7 @@ class _Journal:
                 f"resume={str(self.path)!r} is not a batchkit upload journal (it holds other "
                 "data): pass a new path, or resume=True for the default journal"
             )
-        for line in text.splitlines():
+        for line in lines:
             try:
                 entry = json.loads(line)
             except ValueError:
@@ -406,7 +650,7 @@ class _Journal:
                     f.write("\n")
         except OSError as e:
             raise InvalidInput(
-                f"cannot open the resume journal {str(self.path)!r}: {e.strerror or e}"
+                f"cannot open the resume journal {str(self.path)!r}: {_os_reason(e)}"
             ) from None
         self._file = f
 
@@ -418,21 +662,32 @@ class _Journal:
             **entry,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        # ASCII only: no character of a name can break the line
+        line = json.dumps(entry, ensure_ascii=True) + "\n"
         with self._lock:
             if self._file is None:  # closed after an interruption: drop late lines
                 return
-            self._file.write(line)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                self._file.write(line)
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            except OSError as e:  # a full disk: resuming would be unsafe, so stop
+                raise BatchkitError(
+                    f"cannot write the resume journal {str(self.path)!r}: {_os_reason(e)}; "
+                    "the upload stopped after the files in flight: make room (or pass "
+                    "another resume= path) and rerun"
+                ) from e
 
     def uploaded(self, item: _Item, size: int, sha256: str | None) -> None:
+        st = item.stat
         self._append(
             {
                 "event": "uploaded",
                 "name": item.name,
                 "size": size,
-                "mtime_ns": item.mtime_ns,
+                "mtime_ns": st.mtime_ns if st else None,
+                "ctime_ns": st.ctime_ns if st else None,
+                "ino": st.ino if st else None,
                 "sha256": sha256,
                 "source": item.label,
             }
@@ -484,6 +739,11 @@ class _Progress:
 
 
 def _reason(error: Exception) -> str:
+    cause: BaseException | None = error
+    while cause is not None:  # out of descriptors, however wrapped: say what to do
+        if isinstance(cause, OSError) and cause.errno in (errno.EMFILE, errno.ENFILE):
+            return _os_reason(cause)
+        cause = cause.__cause__ or cause.__context__
     if isinstance(error, BatchkitError | OSError):
         return str(error) or type(error).__name__
     return f"{type(error).__name__}: {error}"
@@ -531,6 +791,30 @@ class _Sent:
     remote_size: int | None = None
 
 
+def _restat(item: _Item, path: Path) -> _Item:
+    """`item` with the size and identity its file has now (OSError if it is gone)."""
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInput(_not_a_file(st))
+    return attrs.evolve(item, size=st.st_size, stat=_Stat.of(st))
+
+
+def _changed(item: _Item) -> str | None:
+    """Why the file sent for `item` may not be what the batch now holds, or None."""
+    if item.path is None or item.stat is None:
+        return None
+    try:
+        diff = item.stat.changes(_Stat.of(item.path.stat()))
+    except OSError as e:
+        diff = f"it can no longer be read ({_os_reason(e)})"
+    if not diff:
+        return None
+    return (
+        f"changed while being uploaded: {diff}; the batch copy may mix old and new bytes; "
+        "rerun to send the new version"
+    )
+
+
 class _Run:
     """State of one `upload` call, shared by the worker threads."""
 
@@ -561,7 +845,12 @@ class _Run:
             return False, None
         if entry.get("size") != item.size or self.listed.get(item.name) != item.size:
             return False, None
-        if item.mtime_ns is not None and entry.get("mtime_ns") == item.mtime_ns:
+        st = item.stat
+        if st is not None and (st.mtime_ns, st.ctime_ns, st.ino) == (
+            entry.get("mtime_ns"),
+            entry.get("ctime_ns"),
+            entry.get("ino"),
+        ):
             return True, None
         if not entry.get("sha256"):
             return False, None
@@ -578,8 +867,7 @@ class _Run:
             item.stream.seek(item.start)
         return item.stream
 
-    def _failed(self, item: _Item, error: Exception) -> _Sent:
-        reason = _reason(error)
+    def _failed(self, item: _Item, reason: str) -> _Sent:
         self.progress.emit("failed", item, done=True, reason=reason)
         return _Sent(
             item.index, FileOutcome(item.name, item.known_size, item.label, "failed", reason)
@@ -589,28 +877,38 @@ class _Run:
         """Upload one file (or skip it): never raises for a failure of this file alone."""
         if self.stop.is_set():
             return None
+        # items of one stream take turns: each seeks to its start and reads to its end
+        with item.lock or contextlib.nullcontext():
+            return self._send(item)
+
+    def _send(self, item: _Item) -> _Sent:
         sha: str | None = None
         try:
+            if item.path is not None:  # the file as it is now is what gets sent and checked
+                item = _restat(item, item.path)
             if self.journaled:
                 skip, sha = self._already_there(item)
                 if skip:
                     outcome = FileOutcome(item.name, item.known_size, item.label, "skipped")
                     self.progress.emit("skipped", item, done=True)
                     return _Sent(item.index, outcome)
-            needs_sha = self.verify == "sha256" or (
-                self.journal is not None and item.mtime_ns is None
-            )
+            needs_sha = self.verify == "sha256" or (self.journal is not None and item.stat is None)
             if sha is None and needs_sha:
                 sha = _local_sha256(item)
         except Exception as e:
-            return self._failed(item, e)
+            return self._failed(item, _reason(e))
         self.progress.emit("started", item)
         try:
             sent = self.provider.upload_file(
                 self.batch_id, item.name, self._data(item), size=item.size
             )
         except Exception as e:
-            return self._failed(item, e)
+            return self._failed(item, _reason(e))
+        changed = _changed(item)
+        if changed is not None:
+            if self.journal is not None:  # never skip this copy on a rerun
+                self.journal.rejected(item.name, changed)
+            return self._failed(item, changed)
         size = item.size if item.size is not None else sent.size
         if self.journal is not None:
             self.journal.uploaded(item, size, sha)
@@ -637,6 +935,20 @@ class _Run:
         return item, None
 
 
+#: numbers each upload's worker threads, so it waits for its own and no others
+_calls = itertools.count(1)
+
+
+def _join_lost_workers(prefix: str) -> None:
+    """Wait for workers the pool itself lost track of: a Ctrl-C that lands inside
+    `pool.submit`, after a thread started but before the pool recorded it, leaves that
+    thread sending a file while `pool.shutdown` returns at once (a second Ctrl-C still
+    interrupts this wait)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(f"{prefix}_") and thread is not threading.current_thread():
+            thread.join()
+
+
 def _batch_sizes(provider: BatchProvider, batch_id: str) -> dict[str, int]:
     return {f.name: f.size for f in provider.list_files(batch_id)}
 
@@ -647,6 +959,15 @@ def _check_verify(verify: object) -> str:
     if verify in ("size", "sha256"):
         return verify
     raise InvalidInput(f"verify must be 'size', 'sha256' or None, got {verify!r}")
+
+
+def _check_invalid(invalid: object) -> str:
+    if invalid in ("refuse", "skip"):
+        return invalid
+    raise InvalidInput(
+        f"invalid must be 'refuse' or 'skip', got {invalid!r}: 'refuse' raises InvalidInput "
+        "listing every file that cannot be uploaded; 'skip' uploads the others and reports them"
+    )
 
 
 def _journal_path(resume: object, provider_name: str, batch_id: str) -> Path | None:
@@ -671,14 +992,17 @@ def upload(
     include: Iterable[str] | None = None,
     exclude: Iterable[str] | None = None,
     strict: bool = False,
+    invalid: InvalidMode = "refuse",
 ) -> UploadReport:
     """Upload many files to `batch` concurrently, verify them, and report on each.
 
-    `sources`: a file path, a directory (walked recursively, hidden entries skipped,
-    filtered by `include` / `exclude` globs on the path relative to it), a
-    ``(name, binary stream or bytes)`` pair, or an iterable of these. Every file goes into
-    the batch under its base name; invalid names and two files with one name are refused
-    with `InvalidInput` before anything is sent.
+    `sources`: a file path, a directory (walked recursively, symlinks followed, hidden
+    entries skipped, filtered by `include` / `exclude` globs on the path relative to it), a
+    ``(name, binary stream, bytes or pathlib.Path)`` pair, or an iterable of these. Every
+    file goes into the batch under its base name (or the pair's name). Files that cannot be
+    uploaded (invalid names, two sources for one name, special files, broken symlinks) are
+    all listed in one `InvalidInput` before anything is sent; with ``invalid="skip"`` the
+    others are uploaded and these are reported with status "invalid" (`report.invalid`).
 
     `concurrency` files are sent at once, each streamed by the provider's `upload_file`;
     at most ``2 * concurrency`` are queued, so memory does not grow with the file count.
@@ -686,20 +1010,31 @@ def upload(
     for every file with its size ("size"), also reads each file back and compares sha256
     ("sha256"), or does nothing (None). `resume` names a journal file (True: the default,
     see `default_journal_path`): files it records, unchanged locally and present in the
-    batch with their size, are skipped. A file that fails is reported and the rest go on;
-    `strict=True` then raises `UploadIncomplete`. KeyboardInterrupt stops after the files
-    in flight, with the journal up to date.
+    batch with their size, are skipped. A file that fails (or changes while it is sent) is
+    reported and the rest go on; `strict=True` then raises `UploadIncomplete`.
+    KeyboardInterrupt stops after the files in flight, with the journal up to date.
     """
     provider.require(Capability.UPLOAD_FILES, "upload")
     batch_id = provider.batch_id(batch)
     concurrency = positive_int("concurrency", concurrency)
     mode = _check_verify(verify)
+    skip_invalid = _check_invalid(invalid) == "skip"
     journal_path = _journal_path(resume, provider.name, batch_id)
     if mode == "sha256":
         provider.require(Capability.DOWNLOAD_FILES, "upload(verify='sha256')")
     if journal_path is not None:
         provider.require(Capability.LIST_FILES, "upload(resume=...)")
-    items = _plan(sources, _patterns("include", include), _patterns("exclude", exclude))
+    items = _plan(
+        sources,
+        _patterns("include", include),
+        _patterns("exclude", exclude),
+        journal=journal_path,
+    )
+    problems = [i for i in items if i.problem is not None]
+    fatal = [i for i in problems if i.fatal]
+    if fatal or (problems and not skip_invalid):
+        _refuse(fatal if skip_invalid else problems, skippable=not fatal)
+    todo = [i for i in items if i.problem is None]
     # one request up front: an unknown batch is one NotFound, not a failure per file
     provider.get_batch(batch_id)
 
@@ -713,7 +1048,7 @@ def upload(
             listed = _batch_sizes(provider, batch_id)
         journal.open()
 
-    progress = _Progress(on_progress, len(items), sum(i.known_size for i in items))
+    progress = _Progress(on_progress, len(todo), sum(i.known_size for i in todo))
     run = _Run(
         provider,
         batch_id,
@@ -724,11 +1059,15 @@ def upload(
         listed=listed,
     )
     results: list[_Sent | None] = [None] * len(items)
+    for item in problems:
+        outcome = FileOutcome(item.name, item.known_size, item.label, "invalid", item.problem)
+        results[item.index] = _Sent(item.index, outcome)
+    workers = f"batchkit-upload-{next(_calls)}"
     pool = ThreadPoolExecutor(
-        max_workers=max(1, min(concurrency, len(items))), thread_name_prefix="batchkit-upload"
+        max_workers=max(1, min(concurrency, len(todo))), thread_name_prefix=workers
     )
     try:
-        for sent in _bounded(pool, run.send, items, 2 * concurrency):
+        for sent in _bounded(pool, run.send, todo, 2 * concurrency):
             if sent is not None:
                 results[sent.index] = sent
         if mode != "none":
@@ -740,6 +1079,7 @@ def upload(
         try:
             # cancel what has not started; let files in flight finish and reach the journal
             pool.shutdown(wait=True, cancel_futures=True)
+            _join_lost_workers(workers)
         finally:  # even if a second Ctrl-C cuts the wait short
             if journal is not None:
                 journal.close()
@@ -816,6 +1156,7 @@ def _incomplete_message(report: UploadReport) -> str:
 
 
 __all__ = [
+    "InvalidMode",
     "ProgressCallback",
     "ProgressKind",
     "Source",

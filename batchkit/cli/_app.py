@@ -7,10 +7,13 @@ import io
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any, NoReturn, TypeVar, cast
 
 import click
@@ -583,6 +586,49 @@ def files() -> None:
     """Upload, list, download and delete the files of a batch."""
 
 
+def _to_stderr(line: str) -> None:
+    """Write one line straight to fd 2: safe inside a signal handler (no Python buffer)."""
+    with contextlib.suppress(OSError):
+        os.write(2, (line + "\n").encode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def _second_ctrl_c_quits(batch_id: str) -> Iterator[None]:
+    """While an upload runs: the first Ctrl-C says so at once and stops the upload as usual
+    (KeyboardInterrupt: files in flight finish and reach the journal); a second one exits
+    130 without waiting for them, since a read or a request in flight may never return and
+    the interpreter would wait for its thread at exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupts = 0
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            _to_stderr(
+                "interrupted: finishing the files in flight, then stopping "
+                "(press Ctrl-C again to quit now)"
+            )
+            raise KeyboardInterrupt
+        _to_stderr(
+            f"error: upload to batch {batch_id} interrupted again: quit without waiting for "
+            "the files in flight; run the same command again to finish (with --resume it "
+            "sends only what is missing)"
+        )
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os._exit(ExitCode.INTERRUPTED)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        if not interrupts:  # once interrupted, any later Ctrl-C quits at once until exit
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
 @files.command("upload")
 @click.argument("batch_id", metavar="BATCH")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -608,6 +654,12 @@ def files() -> None:
     show_default=True,
     help="Check each file in the batch afterwards.",
 )
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Upload the other files when some cannot be (bad names, special files...) and list "
+    "those, instead of refusing the whole upload.",
+)
 @json_option
 @click.pass_obj
 def files_upload(
@@ -619,17 +671,20 @@ def files_upload(
     concurrency: int,
     resume: bool,
     verify: str,
+    skip_invalid: bool,
 ) -> None:
     """Upload files and directories (walked recursively) to BATCH.
 
     Exits 4 when some files failed; the others stay in the batch, and a rerun with
-    --resume sends only what is missing.
+    --resume sends only what is missing. Files that cannot be uploaded at all are listed
+    up front and nothing is sent, unless --skip-invalid. Ctrl-C finishes the files in
+    flight; a second Ctrl-C quits at once.
     """
     provider = state.provider()
     provider.require(Capability.UPLOAD_FILES, "upload")
     provider.get_batch(batch_id)  # a missing batch is one clear 404, not a failure per file
     try:
-        with UploadView(state.console, quiet=state.json) as view:
+        with UploadView(state.console, quiet=state.json) as view, _second_ctrl_c_quits(batch_id):
             report = provider.upload(
                 batch_id,
                 list(paths),
@@ -639,6 +694,7 @@ def files_upload(
                 verify=cast(Any, verify),
                 include=include or None,
                 exclude=exclude or None,
+                invalid="skip" if skip_invalid else "refuse",
             )
     except KeyboardInterrupt:
         if state.json:
@@ -663,8 +719,11 @@ def files_upload(
                 f"batch {report.batch_id}: {len(report.uploaded)} uploaded "
                 f"({human_size(report.bytes_uploaded)}), {len(report.skipped)} skipped, "
                 f"{len(report.failed)} failed"
+                + (f", {len(report.invalid)} invalid (not sent)" if report.invalid else "")
             )
         )
+    for f in report.invalid:
+        click.echo(f"not sent: {f.source}: {f.reason}", err=True)
     if report.failed:
         names = ", ".join(f.name for f in report.failed[:5])
         more = f" and {len(report.failed) - 5} more" if len(report.failed) > 5 else ""

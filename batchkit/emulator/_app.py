@@ -10,6 +10,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from batchkit.emulator._faults import Decider, Fault
+from batchkit.emulator._input import whole_number
 from batchkit.emulator._log import RequestLog, RequestRecord
 
 logger = logging.getLogger("batchkit.emulator")
@@ -273,8 +274,9 @@ class _Truncator:
         if message["type"] == "http.response.start":
             self._start = message
             for name, value in message.get("headers", []):
-                if bytes(name).lower() == b"content-length" and bytes(value).isdigit():
-                    self._cut = int(value) // 2
+                if bytes(name).lower() == b"content-length":
+                    length = whole_number(bytes(value).decode("latin-1"))
+                    self._cut = None if length is None else length // 2
             return
         if message["type"] != "http.response.body" or self._start is None:
             return

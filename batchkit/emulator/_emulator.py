@@ -50,10 +50,10 @@ class Emulator:
     break things on purpose with ``emu.faults`` and slow them with ``emu.latency`` (both
     assignable at any time).
 
-    ``tokens`` restricts the accepted AI Hub tokens / Scale API keys (default: any non-empty
-    credential, each one its own tenant). ``job_polls`` is how many polls an AI Hub job stays
-    running. ``clock`` gives Unix seconds for timestamps; ``sleep`` is the async sleep used for
-    latency (swap it to test latency without waiting).
+    ``tokens`` restricts the accepted AI Hub tokens / Scale API keys (default: any credential
+    of visible ASCII characters, each one its own tenant). ``job_polls`` is how many polls an
+    AI Hub job stays running. ``clock`` gives Unix seconds for timestamps; ``sleep`` is the
+    async sleep used for latency (swap it to test latency without waiting).
     """
 
     #: Base URL that works with :meth:`transport` (no socket, so no real host). A

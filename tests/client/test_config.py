@@ -443,3 +443,109 @@ def test_required_credentials_and_int_types_are_checked_when_built_directly(cls_
 def test_numbers_as_text_are_plain_decimals(setting, value):
     with pytest.raises(ConfigError):
         batchkit.connect("aihub", token="t", **{setting: value})
+
+
+# -- hostile config files: every problem is a ConfigError naming the file ----------------
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "a = " + "[" * 10_000 + "]" * 10_000,
+        "a = " + "{b = " * 5_000 + "1" + "}" * 5_000,
+        'token = "s3cr3t-nested"\na = ' + "[" * 10_000,
+    ],
+    ids=["arrays", "inline-tables", "unclosed"],
+)
+def test_a_deeply_nested_config_file_is_a_config_error_naming_the_file(nested):
+    """Thousands of nested arrays or inline tables (tomllib's RecursionError) are a
+    ConfigError that names the file and says what to do, without echoing the contents."""
+    write(Path.cwd() / "batchkit.toml", nested)
+    with pytest.raises(ConfigError) as info:
+        batchkit.connect()
+    message = str(info.value)
+    assert str(Path.cwd() / "batchkit.toml") in message
+    assert "nested too deeply" in message
+    assert "s3cr3t-nested" not in message
+    assert info.value.__cause__ is None
+
+
+@pytest.mark.parametrize("how", ["argument", "env", "working-directory"])
+def test_a_directory_named_as_the_config_file_is_a_config_error_saying_so(
+    tmp_path, monkeypatch, how
+):
+    """A directory where the config file should be is "not a regular file", not "does not
+    exist" (explicit path) nor silently skipped (./batchkit.toml)."""
+    folder = Path.cwd() / "batchkit.toml"
+    folder.mkdir()
+    if how == "env":
+        monkeypatch.setenv("BATCHKIT_CONFIG", str(folder))
+    with pytest.raises(ConfigError) as info:
+        batchkit.connect(config=folder if how == "argument" else None)
+    assert f"config file {folder} is a directory, not a file" in str(info.value)
+
+
+def test_a_config_path_the_system_cannot_look_up_is_a_config_error():
+    """A path too long for the OS (an OSError from the lookup itself) is a ConfigError."""
+    path = Path.cwd() / ("x" * 5_000 + ".toml")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        batchkit.connect(config=path)
+
+
+def test_a_config_file_larger_than_the_limit_is_a_config_error_and_is_not_read_whole():
+    """A batchkit.toml of over 1 MiB is refused (tomllib would hold all of it in memory)."""
+    from batchkit._config import MAX_CONFIG_BYTES
+
+    path = Path.cwd() / "batchkit.toml"
+    path.write_bytes(b"# padding\n" * (MAX_CONFIG_BYTES // 10 + 1))
+    with pytest.raises(ConfigError) as info:
+        batchkit.connect()
+    assert f"config file {path} is larger than 1 MiB" in str(info.value)
+
+
+def test_an_unreadable_config_file_is_a_config_error(monkeypatch):
+    """A file that cannot be opened (permissions) is a ConfigError naming the file."""
+    path = write(Path.cwd() / "batchkit.toml", PROFILES)
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr("builtins.open", refuse)
+    with pytest.raises(ConfigError) as info:
+        batchkit.connect()
+    assert f"config file {path} cannot be read" in str(info.value)
+    assert "Permission denied" in str(info.value)
+
+
+def test_a_deleted_working_directory_falls_back_to_the_user_config_file(
+    tmp_path, monkeypatch, user_config_dir
+):
+    """When the working directory no longer exists, ./batchkit.toml is skipped (not a raw
+    FileNotFoundError) and the user config dir is still read."""
+    write(user_config_dir / "batchkit.toml", PROFILES)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert "dev-token" == batchkit.connect(transport=MOCK).settings.token
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        'provider = {name = {deeper = "aihub-s3cr3t"}}',
+        'provider = "aihub"\ntoken = {value = {deeper = "s3cr3t"}}',
+        'provider = "aihub"\ntoken = ["s3cr3t", ["s3cr3t"]]',
+        'provider = "aihub"\ntoken_env = {name = "s3cr3t"}',
+        'provider = "aihub"\ntoken = "t"\ntimeout = [[1.5, "s3cr3t"]]',
+        'provider = "aihub"\ntoken = "t"\n[profiles.x.retry]\nattempts = "s3cr3t"',
+    ],
+)
+def test_a_value_of_the_wrong_type_at_depth_is_a_config_error_that_does_not_echo_it(profile):
+    """Tables and arrays where a string or number belongs are ConfigErrors that never
+    repeat the value."""
+    write(Path.cwd() / "batchkit.toml", "[profiles.x]\n" + profile + "\n")
+    with pytest.raises(ConfigError) as info:
+        batchkit.connect(profile="x")
+    assert "s3cr3t" not in str(info.value)

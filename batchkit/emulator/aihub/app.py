@@ -10,6 +10,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from batchkit.emulator._input import printable_ascii
 from batchkit.emulator.aihub.backend import AIHubBackend
 from batchkit.emulator.aihub.errors import AIHubError, InsufficientStorage, Unauthorized
 from batchkit.emulator.aihub.responses import Call, ClientDisconnected
@@ -34,6 +35,12 @@ def bearer_token(headers: Headers, accept: Callable[[str], bool]) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or " " in token:
         raise Unauthorized("malformed Authorization header: expected 'Bearer <token>'")
+    if not printable_ascii(token):
+        # header text arrives decoded as Latin-1: any byte can be in it; tokens are ASCII
+        raise Unauthorized(
+            "malformed Authorization header: the token has characters other than visible "
+            "ASCII; check it was copied whole"
+        )
     if not accept(token):
         raise Unauthorized("the API token is not valid: check the token or generate a new one")
     return token

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from batchkit.emulator._input import excerpt
 from batchkit.emulator.aihub.errors import BadRequest, Conflict, PreconditionFailed, not_found
 from batchkit.emulator.aihub.storage import (
     BlobStore,
@@ -472,7 +473,7 @@ class AIHubBackend:
 
     def _decode_page_token(self, token: str, batch_id: int) -> str:
         invalid = BadRequest(
-            f"start_token {token!r} is not a token this listing returned: pass the "
+            f"start_token {excerpt(token)} is not a token this listing returned: pass the "
             "next_page_token of the previous page unchanged"
         )
         try:

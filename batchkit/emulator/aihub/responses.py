@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import reprlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -21,14 +22,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope
 
 from batchkit.emulator import _json as strict_json
+from batchkit.emulator._input import MAX_DIGITS, excerpt, in_range, whole_number
 from batchkit.emulator.aihub.backend import AIHubBackend
 from batchkit.emulator.aihub.errors import BadRequest, NotFound, RangeNotSatisfiable
 from batchkit.emulator.aihub.storage import CHUNK_SIZE, FileNode
 
 #: Largest JSON request body accepted (the API's JSON bodies are tiny).
 MAX_JSON_BODY = 1024 * 1024
-
-_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 class ClientDisconnected(Exception):
@@ -117,30 +117,41 @@ def empty_response(status: int, headers: dict[str, str] | None = None) -> Respon
 
 def _path_batch_id(text: str) -> int:
     """A batch id from the URL; anything but a non-negative integer is an unknown batch."""
-    if not _DIGITS.fullmatch(text):
-        raise NotFound(f"batch {text!r} does not exist, or denied access")
-    return int(text)
+    batch_id = whole_number(text)
+    if batch_id is None:
+        raise NotFound(f"batch {excerpt(text)} does not exist, or denied access")
+    return batch_id
 
 
 def _query_int(call: Call, name: str, *, minimum: int) -> int | None:
     value = call.query.get(name)
     if value is None:
         return None
-    if not _DIGITS.fullmatch(value.strip()) or int(value) < minimum:
-        raise BadRequest(f"query parameter {name}={value!r} must be an integer >= {minimum}")
-    return int(value)
+    number = whole_number(value.strip())
+    if number is None or number < minimum:
+        raise BadRequest(
+            f"query parameter {name}={excerpt(value)} must be an integer >= {minimum} "
+            f"of at most {MAX_DIGITS} digits"
+        )
+    return number
 
 
 def _json_int(body: dict[str, Any], key: str, *, allow_str: bool = False) -> int:
-    """A required integer field (``bool`` is not an integer here)."""
+    """A required integer field of at most 18 digits (``bool`` is not an integer here)."""
     if key not in body:
         raise BadRequest(f"{key!r} is required")
     value = body[key]
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and in_range(value):
         return value
-    if allow_str and isinstance(value, str) and _DIGITS.fullmatch(value):
-        return int(value)
-    raise BadRequest(f"{key!r} must be an integer, got {value!r}")
+    if allow_str and isinstance(value, str):
+        number = whole_number(value)
+        if number is not None:
+            return number
+    if isinstance(value, int) and not isinstance(value, bool):
+        got = f"a {len(str(abs(value)))}-digit number"
+    else:
+        got = excerpt(value) if isinstance(value, str) else reprlib.repr(value)
+    raise BadRequest(f"{key!r} must be an integer of at most {MAX_DIGITS} digits, got {got}")
 
 
 def _json_str(body: dict[str, Any], key: str) -> str:
@@ -274,9 +285,11 @@ async def upload_part(call: Call) -> Response:
     """
     session_id = call.params["session_id"]
     raw_num = call.params["part_num"]
-    if not _DIGITS.fullmatch(raw_num):
-        raise BadRequest(f"part number {raw_num!r} must be an integer >= 1")
-    part_num = int(raw_num)
+    part_num = whole_number(raw_num)
+    if part_num is None:
+        raise BadRequest(
+            f"part number {excerpt(raw_num)} must be an integer >= 1 of at most {MAX_DIGITS} digits"
+        )
     upload = call.backend.start_part(call.tenant, session_id, part_num)
     try:
         async for chunk in call.chunks():
@@ -352,17 +365,18 @@ def parse_retry_config(value: str) -> tuple[int, int]:
     """Parse ``IB-Retry-Config`` (``{retries:N,backoff-seconds:S}``, bare or JSON) → (N, S)."""
     text = value.strip()
     invalid = BadRequest(
-        f"IB-Retry-Config {value!r} must look like {{retries:2,backoff-seconds:1}} with "
-        "integers greater than 0"
+        f"IB-Retry-Config {excerpt(value)} must look like {{retries:2,backoff-seconds:1}} with "
+        f"integers greater than 0 of at most {MAX_DIGITS} digits"
     )
     if not (text.startswith("{") and text.endswith("}")):
         raise invalid
     found: dict[str, int] = {}
     for item in text[1:-1].split(","):
         match = _RETRY_ITEM.fullmatch(item)
-        if match is None:
+        number = None if match is None else whole_number(match[2])
+        if match is None or number is None:
             raise invalid
-        found[match[1]] = int(match[2])
+        found[match[1]] = number
     if set(found) != {"retries", "backoff-seconds"} or min(found.values()) < 1:
         raise invalid
     return found["retries"], found["backoff-seconds"]
@@ -382,24 +396,33 @@ def parse_range(value: str, size: int) -> tuple[int, int]:
     """Parse a single-range ``Range`` header against a file of ``size`` bytes → (first, last).
 
     400 for anything but one ``bytes=a-b`` / ``bytes=a-`` range (suffix ranges have a
-    negative start, which the docs forbid); 416 when ``a`` is at or past the end.
+    negative start, which the docs forbid); 416 when ``a`` is at or past the end. Numbers of
+    any length are well-formed: one of more than 18 digits (``whole_number`` gives None) is
+    past the end of every file, so it counts as infinite.
     """
     match = _RANGE.fullmatch(value.strip().replace(" ", ""))
     if match is None:
         raise BadRequest(
-            f"Range {value!r} is not supported: send one range 'bytes=FIRST-LAST' or "
+            f"Range {excerpt(value)} is not supported: send one range 'bytes=FIRST-LAST' or "
             "'bytes=FIRST-' with FIRST >= 0 (no multiple ranges, no suffix ranges)"
         )
-    first = int(match[1])
-    last = int(match[2]) if match[2] else size - 1
-    if match[2] and last < first:
-        raise BadRequest(f"Range {value!r} ends before it starts")
-    if first >= size:
+    first = whole_number(match[1])
+    last = whole_number(match[2]) if match[2] else size - 1
+    if match[2] and _past(last, first):
+        raise BadRequest(f"Range {excerpt(value)} ends before it starts")
+    if first is None or first >= size:
         raise RangeNotSatisfiable(
-            f"Range {value!r} starts at or past the end of the {size}-byte file",
+            f"Range {excerpt(value)} starts at or past the end of the {size}-byte file",
             headers={"Content-Range": f"bytes */{size}"},
         )
-    return first, min(last, size - 1)
+    return first, size - 1 if last is None else min(last, size - 1)
+
+
+def _past(a: int | None, b: int | None) -> bool:
+    """``a < b`` where None is a number larger than any int (and equal to itself)."""
+    if a is None:
+        return False
+    return b is None or a < b
 
 
 async def _stream(handle: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
@@ -420,8 +443,8 @@ async def fs_read(call: Call) -> Response:
     node_type = call.query.get("expect-node-type")
     if node_type != "file":
         raise BadRequest(
-            f"expect-node-type={node_type!r}: reading requires the query parameter "
-            "expect-node-type=file"
+            f"expect-node-type={'missing' if node_type is None else excerpt(node_type)}: "
+            "reading requires the query parameter expect-node-type=file"
         )
     _check_retry_config(call)
     path = _fs_path(call)
@@ -469,7 +492,7 @@ async def fs_write(call: Call) -> Response:
     """``PUT /v2/files/<path>`` → 204, or with ``If-None-Match: *`` 201 (new) / 412 (exists)."""
     if_none_match = call.headers.get("if-none-match")
     if if_none_match is not None and if_none_match.strip() != "*":
-        raise BadRequest(f"If-None-Match must be '*' when given, got {if_none_match!r}")
+        raise BadRequest(f"If-None-Match must be '*' when given, got {excerpt(if_none_match)}")
     conditional = if_none_match is not None
     path = _fs_path(call)
     call.backend.fs_check_put(call.tenant, path, if_none_match=conditional)

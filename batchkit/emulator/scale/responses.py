@@ -16,6 +16,13 @@ from starlette.types import Receive, Scope, Send
 
 from batchkit.emulator import _json as strict_json
 from batchkit.emulator._app import TENANT_KEY
+from batchkit.emulator._input import (
+    MAX_DIGITS,
+    excerpt,
+    in_range,
+    printable_ascii,
+    whole_number,
+)
 from batchkit.emulator.scale import urls
 from batchkit.emulator.scale.backend import (
     BATCH_STATUSES,
@@ -88,6 +95,11 @@ def _boolean(body: dict[str, Any], key: str) -> bool:
 def _integer(value: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{key!r} must be an integer, got {json.dumps(value)}")
+    if not in_range(value):
+        raise BadRequest(
+            f"{key!r} must be an integer of at most {MAX_DIGITS} digits, "
+            f"got a {len(str(abs(value)))}-digit number"
+        )
     return value
 
 
@@ -99,16 +111,20 @@ def _query_bool(query: QueryParams, key: str) -> bool:
         return True
     if value.lower() in _FALSE:
         return False
-    raise BadRequest(f"query parameter {key!r} must be true or false, got {value!r}")
+    raise BadRequest(f"query parameter {key!r} must be true or false, got {excerpt(value)}")
 
 
 def _query_int(query: QueryParams, key: str, default: int) -> int:
     value = query.get(key)
     if value is None:
         return default
-    if not (value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 18):
-        raise BadRequest(f"query parameter {key!r} must be a non-negative integer, got {value!r}")
-    return int(value)
+    number = whole_number(value.strip())
+    if number is None:
+        raise BadRequest(
+            f"query parameter {key!r} must be a non-negative integer of at most {MAX_DIGITS} "
+            f"digits, got {excerpt(value)}"
+        )
+    return number
 
 
 def _query_time(query: QueryParams, key: str) -> dt.datetime | None:
@@ -119,25 +135,40 @@ def _query_time(query: QueryParams, key: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadRequest(
-            f"query parameter {key!r} must be an ISO 8601 date or date-time, got {value!r}"
+            f"query parameter {key!r} must be an ISO 8601 date or date-time, got {excerpt(value)}"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def api_key_from(authorization: str | None) -> str:
-    """The API key from an HTTP Basic ``Authorization`` header (the user name); else 401."""
+    """The API key from an HTTP Basic ``Authorization`` header (the user name); else 401.
+
+    Header text arrives decoded as Latin-1, so any byte can be in it: the base64 must be
+    ASCII, decode to UTF-8, and name a key of visible ASCII (as Scale's keys are).
+    """
     if not authorization:
         raise Unauthorized("Please provide a valid API key as the HTTP Basic user name")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() != "basic" or not credentials.strip():
         raise Unauthorized("The Authorization header must be HTTP Basic with the API key as user")
+    malformed = Unauthorized(
+        "The Authorization header's Basic credentials are malformed: send base64 of "
+        "'<api key>:' (the key as user name, an empty password)"
+    )
+    if not credentials.isascii():
+        raise malformed
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise Unauthorized("The Authorization header's Basic credentials are malformed") from None
+        raise malformed from None
     api_key, _, _password = decoded.partition(":")
     if not api_key:
         raise Unauthorized("Please provide a valid API key as the HTTP Basic user name")
+    if not printable_ascii(api_key):
+        raise Unauthorized(
+            "Invalid API key: Scale API keys are visible ASCII characters (no spaces, control "
+            "characters or other scripts); check it was copied whole"
+        )
     return api_key
 
 
@@ -208,7 +239,7 @@ class ScaleApp:
         if status is not None and status not in BATCH_STATUSES:
             raise BadRequest(
                 f"query parameter 'status' must be one of {', '.join(BATCH_STATUSES)},"
-                f" got {status!r}"
+                f" got {excerpt(status)}"
             )
         limit = _query_int(query, "limit", MAX_LIMIT)
         if not 1 <= limit <= MAX_LIMIT:
