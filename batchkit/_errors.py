@@ -52,14 +52,22 @@ class ProviderError(BatchkitError):
         operation: str,
         status: int | None = None,
         vendor_message: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.operation = operation
         self.status = status
         self.vendor_message = vendor_message
+        #: the server's Retry-After hint in seconds (429, 503), if it gave one
+        self.retry_after = retry_after
         #: how many times the request was sent before this error (set by the HTTP layer)
         self.attempts = 1
+        #: an earlier attempt of this call failed in a way that may have applied it at the
+        #: server (its response was lost, or it timed out after being sent): only then may
+        #: an adapter read a 409 as "my earlier attempt created it", or a 404 on a delete as
+        #: "my earlier attempt deleted it"
+        self.earlier_attempt_may_have_applied = False
 
 
 class AuthError(ProviderError):
@@ -76,10 +84,6 @@ class Conflict(ProviderError):
 
 class RateLimited(ProviderError):
     """429: too many requests; `retry_after` is the server's hint in seconds, if any."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
-        self.retry_after = retry_after
 
 
 class ServerError(ProviderError):

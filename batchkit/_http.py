@@ -7,20 +7,25 @@ failures into batchkit errors. No vendor knowledge lives here.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import enum
 import ipaddress
 import logging
+import math
+import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import attrs
 import httpx
 import stamina
 
+from ._deadline import deadline
+from ._deadline import transport as deadline_transport
 from ._errors import (
     AuthError,
     ConfigError,
@@ -132,9 +137,11 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "nan" is no hint; a negative wait (clock skew) is none
+        return max(0.0, seconds) if not math.isnan(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -177,10 +184,10 @@ def error_for(
         return NotFound(text, **kw)
     if status in (409, 412):
         return Conflict(text, **kw)
+    if status in (429, 503):
+        kw["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
     if status == 429:
-        return RateLimited(
-            text, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kw
-        )
+        return RateLimited(text, **kw)
     if status == 408 or status >= 500:
         return ServerError(text, **kw)
     return ProviderError(text, **kw)
@@ -194,25 +201,128 @@ class _UnsendableRequest(TransportError):
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-def _retryable(call: Call, settings: RetrySettings) -> Callable[[Exception], bool | float]:
-    """The stamina predicate for `call`: retry or not, and how long Retry-After asks for."""
+def never_applied(exc: ProviderError) -> bool:
+    """True when a failed attempt provably did nothing at the server.
 
-    def decide(exc: Exception) -> bool | float:
-        if call.retry is Retry.NEVER or isinstance(exc, _UnsendableRequest):
+    429 and 503 say the server declined the request without handling it (RFC 9110 15.6.4),
+    408 that it never received it whole; a connect-phase error never reached the server; a
+    request httpx refused to send was never sent. Anything else (500, 502, 504, a
+    connection lost after sending, a read timeout) may have been applied.
+    """
+    if isinstance(exc, _UnsendableRequest):
+        return True
+    if isinstance(exc, TransportError):
+        return isinstance(exc.__cause__, _UNSENT)
+    return exc.status in (408, 429, 503)
+
+
+class _Attempts:
+    """The retry state of one call: what to retry, how long to wait, and its deadline.
+
+    `decide` is the stamina hook. It returns the wait itself (never True), so that every
+    wait is known here and can be held to the call's deadline: stamina sleeps exactly that
+    (or nothing, under `stamina.set_testing`).
+    """
+
+    def __init__(self, call: Call, settings: RetrySettings) -> None:
+        self.call = call
+        self.settings = settings
+        budget = settings.timeout
+        self.deadline = None if budget is None else time.monotonic() + budget
+        #: requests sent so far
+        self.sent = 0
+        #: an earlier attempt failed in a way that may have applied it at the server
+        self.may_have_applied = False
+        #: the call gave up because its time budget ran out
+        self.out_of_time = False
+        self._last: tuple[Exception, bool | float] | None = None
+
+    def _retryable(self, exc: Exception) -> bool:
+        call = self.call
+        if call.retry is Retry.NEVER or not isinstance(exc, ProviderError):
             return False
-        if isinstance(exc, RateLimited):
-            if exc.retry_after is None:
-                return True
-            # stamina does not cap a backoff returned by the predicate: cap it here
-            return min(exc.retry_after, settings.max_retry_after)
+        if isinstance(exc, _UnsendableRequest):
+            return False
         if call.retry is Retry.UNSENT_ONLY:
-            # 503 means the server declined to handle the request at all (RFC 9110 15.6.4)
-            if isinstance(exc, ServerError) and exc.status == 503:
-                return True
-            return isinstance(exc, TransportError) and isinstance(exc.__cause__, _UNSENT)
-        return isinstance(exc, ServerError | TransportError)
+            return never_applied(exc)
+        if isinstance(exc, TransportError):
+            # a network failure; not a redirect loop or an undecodable body, which recur
+            return isinstance(exc.__cause__, httpx.TransportError)
+        return isinstance(exc, ServerError | RateLimited)
 
-    return decide
+    def _wait(self, exc: Exception) -> float:
+        s = self.settings
+        backoff = s.wait_initial * 2.0 ** (self.sent - 1) + random.uniform(0, s.wait_jitter)
+        wait = min(s.wait_max, backoff)
+        if isinstance(exc, ProviderError) and exc.retry_after is not None:
+            # the server's hint, capped: a wait returned to stamina is not capped by wait_max
+            wait = max(wait, min(exc.retry_after, s.max_retry_after))
+        return wait
+
+    def decide(self, exc: Exception) -> bool | float:
+        """False to give up, else the seconds to wait before the next attempt."""
+        if self._last is not None and self._last[0] is exc:  # the replayed first attempt
+            return self._last[1]
+        decision: bool | float = False
+        if self._retryable(exc) and self.sent < self.settings.attempts:
+            wait = self._wait(exc)
+            if self.deadline is not None and time.monotonic() + wait >= self.deadline:
+                self.out_of_time = True
+            else:
+                decision = wait
+        self._last = (exc, decision)
+        return decision
+
+    def failed(self, exc: ProviderError) -> ProviderError:
+        """Record a failed attempt on the error the caller will see."""
+        exc.attempts = self.sent
+        exc.earlier_attempt_may_have_applied = self.may_have_applied
+        if not never_applied(exc):
+            self.may_have_applied = True
+        return exc
+
+    def give_up(self, exc: ProviderError) -> ProviderError:
+        """The final error, saying why retrying stopped when it was the time budget."""
+        timed_out = self.out_of_time or (
+            self.deadline is not None and time.monotonic() >= self.deadline
+        )
+        if timed_out and self._retryable(exc) and self.settings.timeout is not None:
+            exc.args = (
+                f"{exc.args[0]}; gave up after {self.sent} attempt(s): the call's time budget "
+                f"(retry_timeout={self.settings.timeout:g} s) ran out",
+                *exc.args[1:],
+            )
+        return exc
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def _secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
+    """Each secret as it may appear in text: itself, percent-encoded and in Basic auth's
+    base64 (`key:`), longest first so a longer form is masked before a part of it."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret or len(secret) < 4:  # too short to mask without mangling messages
+            continue
+        forms |= {secret, quote(secret, safe=""), base64.b64encode(f"{secret}:".encode()).decode()}
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _mask(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "<redacted>")
+    return text
+
+
+class _Replayable:
+    """An iterable body that calls its factory afresh each time it is iterated."""
+
+    def __init__(self, factory: Callable[[], Iterable[bytes]]) -> None:
+        self._factory = factory
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._factory())
 
 
 class HttpSession:
@@ -229,10 +339,19 @@ class HttpSession:
         retry: RetrySettings | None = None,
         transport: httpx.BaseTransport | None = None,
         max_connections: int = 32,
+        secrets: Iterable[str | None] = (),
     ) -> None:
         self.provider = provider
         self.api_root = api_root.rstrip("/")
         self.retry = retry or RetrySettings()
+        url = httpx.URL(self.api_root)
+        #: the API root as messages show it: a password in it is masked
+        self.shown_root = str(url.copy_with(password="***")) if url.password else self.api_root
+        #: every credential this session knows, longest first, for `redact`
+        self._secrets = _secret_forms([*secrets, url.password or None, url.username or None])
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
         self.client = httpx.Client(
             base_url=self.api_root + "/",
             auth=auth,
@@ -242,16 +361,25 @@ class HttpSession:
             timeout=timeout
             if isinstance(timeout, httpx.Timeout)
             else httpx.Timeout(timeout, pool=None),
-            transport=transport,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            transport=transport or deadline_transport(limits),
+            limits=limits,
             # httpx drops Authorization when a redirect leaves the origin
             follow_redirects=True,
         )
 
     def __repr__(self) -> str:
-        return f"<HttpSession {self.provider} {self.api_root}>"
+        return f"<HttpSession {self.provider} {self.shown_root}>"
+
+    def redact(self, error: E) -> E:
+        """`error` with every credential this session knows masked in its message and
+        vendor message (a vendor may echo the token back; an API root may hold a password)."""
+        if self._secrets:
+            error.args = tuple(
+                _mask(a, self._secrets) if isinstance(a, str) else a for a in error.args
+            )
+            if isinstance(error, ProviderError) and error.vendor_message:
+                error.vendor_message = _mask(error.vendor_message, self._secrets)
+        return error
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -266,7 +394,9 @@ class HttpSession:
         return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
 
     def _build(self, call: Call) -> httpx.Request:
-        content: Any = call.content() if callable(call.content) else call.content
+        # a body factory goes in as a re-iterable: httpx can then resend it when it follows
+        # a 307/308 (a generator would raise StreamConsumed there)
+        content: Any = _Replayable(call.content) if callable(call.content) else call.content
         return self.client.build_request(
             call.method,
             call.url.lstrip("/") if "://" not in call.url else call.url,
@@ -288,17 +418,8 @@ class HttpSession:
             # h11's message quotes the offending header value, which may be a credential:
             # raised outside the except block so the original is not even chained
             response = None
-        except httpx.TransportError as e:
-            log.debug("%s %s: %s", request.method, request.url, type(e).__name__)
-            text = f"{self.provider} {call.operation} failed: {type(e).__name__}: {e}"
-            if isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
-                text += f" (connecting to {request.url.host}: is api_root {self.api_root} right?)"
-            if call.retry is not Retry.IDEMPOTENT and not isinstance(e, _UNSENT):
-                text += (
-                    "; the request was sent and may have taken effect before the connection "
-                    "failed, so it was not repeated: check (e.g. list_batches) before retrying"
-                )
-            raise TransportError(text, provider=self.provider, operation=call.operation) from e
+        except (httpx.HTTPError, httpx.StreamError) as e:
+            raise self._no_response(call, request, e) from e
         if response is None:
             raise _UnsendableRequest(
                 f"{self.provider} {call.operation} failed: the request is not valid HTTP "
@@ -310,56 +431,70 @@ class HttpSession:
         log.debug("%s %s -> %s", request.method, request.url, response.status_code)
         if response.status_code in call.ok:
             return response
-        if stream:
-            response.read()
-            response.close()
-        raise error_for(response, provider=self.provider, operation=call.operation)
+        try:
+            if stream:
+                response.read()
+        except (httpx.HTTPError, httpx.StreamError) as e:
+            raise self._no_response(call, request, e) from e
+        finally:
+            if stream:
+                response.close()
+        raise self.redact(error_for(response, provider=self.provider, operation=call.operation))
 
-    def _attempts(
-        self, decide: Callable[[Exception], bool | float], timeout: float | None
-    ) -> Iterator[Any]:
-        s = self.retry
-        yield from stamina.retry_context(
-            on=decide,
-            attempts=s.attempts,
-            timeout=timeout,
-            wait_initial=s.wait_initial,
-            wait_max=s.wait_max,
-            wait_jitter=s.wait_jitter,
-        )
+    def _no_response(
+        self, call: Call, request: httpx.Request, e: httpx.HTTPError | httpx.StreamError
+    ) -> TransportError:
+        """The `TransportError` for a request that got no usable response."""
+        log.debug("%s %s: %s", request.method, request.url, type(e).__name__)
+        text = f"{self.provider} {call.operation} failed: {type(e).__name__}: {e}"
+        if isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
+            text += f" (connecting to {request.url.host}: is api_root {self.shown_root} right?)"
+        elif isinstance(e, httpx.TooManyRedirects):
+            text += " (the server keeps redirecting: check api_root)"
+        elif isinstance(e, httpx.DecodingError):
+            text += " (the response body could not be decoded)"
+        if (
+            call.retry is not Retry.IDEMPOTENT
+            and isinstance(e, httpx.TransportError)
+            and not isinstance(e, _UNSENT)
+        ):
+            text += (
+                "; the request was sent and may have taken effect before the connection "
+                "failed, so it was not repeated: check (e.g. list_batches) before retrying"
+            )
+        return self.redact(TransportError(text, provider=self.provider, operation=call.operation))
 
     def _send(self, call: Call, *, stream: bool) -> httpx.Response:
-        """One call with retries. The first attempt runs outside stamina: building a retry
-        context costs about as much as parsing the response (benchmark B3), and most calls
-        succeed at once. If it fails, the failure is replayed as the first attempt of a
-        stamina context, so the predicate, Retry-After, backoff, attempt count and time
-        budget behave exactly as if stamina had run it."""
-        decide = _retryable(call, self.retry)
-        started = time.monotonic()
-        try:
-            return self._once(call, stream=stream)
-        except ProviderError as e:
-            if not decide(e):
+        """One call with retries, under one deadline (`retry_timeout`) for every attempt and
+        every wait. The first attempt runs outside stamina: building a retry context costs
+        about as much as parsing the response (benchmark B3), and most calls succeed at
+        once. If it fails, the failure is replayed as the first attempt of a stamina
+        context, so the hook, backoff and attempt count behave as if stamina had run it."""
+        state = _Attempts(call, self.retry)
+        with deadline(state.deadline):
+            try:
+                state.sent += 1
+                return self._once(call, stream=stream)
+            except ProviderError as e:
+                first = state.failed(e)
+            if state.decide(first) is False:  # a wait of 0.0 is a retry
+                raise state.give_up(first)
+            pending: ProviderError | None = first
+            try:
+                for attempt in stamina.retry_context(on=state.decide, attempts=None, timeout=None):
+                    with attempt:
+                        if pending is not None:
+                            failure, pending = pending, None
+                            raise failure
+                        state.sent += 1
+                        try:
+                            return self._once(call, stream=stream)
+                        except ProviderError as e:
+                            state.failed(e)
+                            raise
+            except ProviderError as e:
+                state.give_up(e)
                 raise
-            first = e
-        budget = self.retry.timeout
-        if budget is not None:
-            budget -= time.monotonic() - started
-            if budget <= 0:  # the first attempt used the whole budget
-                raise first
-        pending: ProviderError | None = first
-        n = 1
-        try:
-            for attempt in self._attempts(decide, budget):
-                with attempt:
-                    if pending is not None:
-                        failure, pending = pending, None
-                        raise failure
-                    n += 1
-                    return self._once(call, stream=stream)
-        except ProviderError as e:
-            e.attempts = n
-            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def send(self, call: Call) -> httpx.Response:

@@ -1,13 +1,52 @@
-"""Lazy pagination helpers, guarded against endless loops."""
+"""Lazy pagination helpers, guarded against servers that would make them loop forever."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from ._errors import ProviderError
 
 T = TypeVar("T")
+
+#: empty pages in a row that still say "more follows" before we call it a server bug (some
+#: servers legitimately send a few, e.g. while filtering)
+MAX_EMPTY_PAGES = 20
+
+
+class _Progress:
+    """Remembers what a listing has seen, to stop a server that makes no progress."""
+
+    def __init__(self, provider: str, operation: str, key: Callable[[Any], Hashable]) -> None:
+        self.provider = provider
+        self.operation = operation
+        self.key = key
+        self.pages: set[int] = set()
+        self.empty = 0
+
+    def fail(self, why: str) -> ProviderError:
+        return ProviderError(
+            f"{self.provider} {self.operation}: the server {why}; stopping instead of "
+            "looping forever (a server bug: retry later, or report it to the vendor)",
+            provider=self.provider,
+            operation=self.operation,
+        )
+
+    def check(self, items: Sequence[object]) -> None:
+        """Raise if this page repeats an earlier one, or if too many pages came empty."""
+        if not items:
+            self.empty += 1
+            if self.empty >= MAX_EMPTY_PAGES:
+                raise self.fail(f"sent {self.empty} empty pages in a row, each saying more follow")
+            return
+        self.empty = 0
+        # items are unique in a listing (file names, batch ids), so a page with the same
+        # keys as an earlier one means the server ignored the token or offset; pages are
+        # remembered by a hash of their keys, so memory grows with pages, not items
+        fingerprint = hash(tuple(self.key(item) for item in items))
+        if fingerprint in self.pages:
+            raise self.fail(f"sent the same page twice ({len(items)} items)")
+        self.pages.add(fingerprint)
 
 
 def by_token(
@@ -15,27 +54,26 @@ def by_token(
     *,
     provider: str,
     operation: str,
+    key: Callable[[T], Hashable],
 ) -> Iterator[T]:
     """Yield items page by page; `fetch(token)` returns (items, next_token, has_more).
 
-    Stops when the server says there is no more or gives no token. A token seen twice
-    is a server bug that would loop forever: it raises `ProviderError` instead.
+    Stops when the server says there is no more or gives no token. A repeated token, a
+    repeated page (by the items' `key`) or `MAX_EMPTY_PAGES` empty pages in a row raise
+    `ProviderError` naming the endpoint, instead of looping forever.
     """
+    progress = _Progress(provider, operation, key)
     token: str | None = None
-    seen: set[str] = set()
+    tokens: set[str] = set()
     while True:
         items, token, more = fetch(token)
+        progress.check(items)
         yield from items
         if not more or not token:
             return
-        if token in seen:
-            raise ProviderError(
-                f"{provider} {operation}: the server repeated page token {token!r}; "
-                "stopping instead of looping forever",
-                provider=provider,
-                operation=operation,
-            )
-        seen.add(token)
+        if token in tokens:
+            raise progress.fail(f"repeated page token {token!r}")
+        tokens.add(token)
 
 
 def by_offset(
@@ -43,17 +81,21 @@ def by_offset(
     *,
     provider: str,
     operation: str,
+    key: Callable[[T], Hashable],
     limit: int | None = None,
 ) -> Iterator[T]:
     """Yield items page by page; `fetch(offset)` returns (items, has_more).
 
     Advances by the number of items received, stops on an empty page, and yields at
-    most `limit` items in all.
+    most `limit` items in all. A page repeating an earlier one (by the items' `key`: the
+    server ignored `offset`) raises `ProviderError` naming the endpoint.
     """
+    progress = _Progress(provider, operation, key)
     offset = 0
     count = 0
     while True:
         items, more = fetch(offset)
+        progress.check(items)
         for item in items:
             if limit is not None and count >= limit:
                 return

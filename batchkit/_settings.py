@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -118,9 +118,15 @@ class CommonSettings:
         )
 
     def session(
-        self, provider: str, auth: httpx.Auth, headers: Mapping[str, str] | None = None
+        self,
+        provider: str,
+        auth: httpx.Auth,
+        headers: Mapping[str, str] | None = None,
+        *,
+        secrets: Iterable[str | None] = (),
     ) -> HttpSession:
-        """The pooled HTTP session these settings describe."""
+        """The pooled HTTP session these settings describe; `secrets` (the credentials
+        behind `auth`) are masked in every error message it raises."""
         return HttpSession(
             provider=provider,
             api_root=self.checked_api_root(),
@@ -130,6 +136,7 @@ class CommonSettings:
             retry=self.retry(),
             transport=self.transport,
             max_connections=self.max_connections,
+            secrets=secrets,
         )
 
     def checked_api_root(self) -> str:

@@ -102,13 +102,24 @@ def json_body(response: httpx.Response, *, provider: str, operation: str) -> Any
 
 
 def from_unix_ms(value: int | None) -> datetime | None:
-    """Unix milliseconds → aware UTC datetime."""
-    return None if value is None else datetime.fromtimestamp(value / 1000, tz=UTC)
+    """Unix milliseconds → aware UTC datetime (`ValueError` if out of range)."""
+    if value is None:
+        return None
+    try:
+        seconds = value / 1000
+    except OverflowError:
+        raise ValueError(f"timestamp {value!r} ms is out of range") from None
+    return from_unix_s(seconds)
 
 
 def from_unix_s(value: float | None) -> datetime | None:
-    """Unix seconds → aware UTC datetime."""
-    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+    """Unix seconds → aware UTC datetime (`ValueError` if out of range or not finite)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"timestamp {value!r} is out of range") from None
 
 
 def from_iso(value: str | None) -> datetime | None:

@@ -28,7 +28,7 @@ from batchkit import (
     ServerError,
     TransportError,
 )
-from batchkit._http import Call, Retry, RetrySettings, _retryable, parse_retry_after
+from batchkit._http import Call, Retry, RetrySettings, _Attempts, parse_retry_after
 
 AIHUB_BATCH = {"id": 7, "name": "b", "workspace": "ws"}
 SCALE_BATCH = {"name": "b", "project": "p", "status": "staging"}
@@ -151,13 +151,13 @@ def test_aihub_create_batch_is_retried_when_the_request_was_never_handled(kit, f
 
 
 def test_scale_create_retried_into_a_409_fetches_and_returns_the_batch(kit):
-    """503, then 409 on the retry: the first attempt created it; GET it and return it."""
+    """502, then 409 on the retry: the first attempt created it; GET it and return it."""
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
             return httpx.Response(200, json={**SCALE_BATCH, "name": "nightly"})
         return next(answers)
 
-    answers = iter([httpx.Response(503), httpx.Response(409, json={"error": "exists"})])
+    answers = iter([httpx.Response(502), httpx.Response(409, json={"error": "exists"})])
     rec = kit.Recorder(handle)
     batch = kit.scale(rec.transport).create_batch("nightly", project="p")
     assert ("nightly", "p") == (batch.id, batch.project)
@@ -246,22 +246,26 @@ def test_backoff_between_5xx_retries_never_exceeds_wait_max(kit, real_backoff):
     assert all(1 <= w <= 1.25 for w in real_backoff)
 
 
-def test_the_retry_predicate_returns_the_capped_retry_after():
-    """The stamina predicate returns Retry-After as a float, capped at max_retry_after."""
-    call = Call("get_batch", "GET", "x")
-    decide = _retryable(call, RetrySettings(max_retry_after=5.0))
+def test_the_retry_hook_returns_the_capped_retry_after_or_the_backoff():
+    """The stamina hook returns the wait: Retry-After capped at max_retry_after, or the
+    backoff when there is no hint (a float, so a wait of 0.0 still means "retry")."""
+    state = _Attempts(Call("get_batch", "GET", "x"), RetrySettings(
+        max_retry_after=5.0, wait_initial=0.1, wait_jitter=0.0))
+    state.sent = 1
     limited = RateLimited("slow down", retry_after=2.0, provider="p", operation="o")
     too_long = RateLimited("slow down", retry_after=600.0, provider="p", operation="o")
     no_hint = RateLimited("slow down", retry_after=None, provider="p", operation="o")
-    assert (2.0, 5.0, True) == (decide(limited), decide(too_long), decide(no_hint))
+    assert (2.0, 5.0, 0.1) == (state.decide(limited), state.decide(too_long),
+                               state.decide(no_hint))
 
 
-def test_the_retry_predicate_never_retries_a_never_call():
+def test_the_retry_hook_never_retries_a_never_call():
     """`Retry.NEVER` calls are never retried, whatever the error."""
-    decide = _retryable(Call("x", "POST", "x", retry=Retry.NEVER), RetrySettings())
+    state = _Attempts(Call("x", "POST", "x", retry=Retry.NEVER), RetrySettings())
+    state.sent = 1
     limited = RateLimited("x", retry_after=1.0, provider="p", operation="o")
     server = ServerError("x", provider="p", operation="o", status=503)
-    assert (False, False) == (decide(limited), decide(server))
+    assert (False, False) == (state.decide(limited), state.decide(server))
 
 
 @pytest.mark.parametrize(

@@ -233,15 +233,23 @@ def fs_delete(path: str) -> Call:
 # -- parsers ----------------------------------------------------------------------------
 
 
-def to_batch(wire: WireBatch, raw: Mapping[str, Any]) -> Batch:
+def to_batch(wire: WireBatch, raw: Mapping[str, Any], operation: str) -> Batch:
     """A wire batch as a neutral `Batch` (AI Hub batches are always OPEN)."""
+    try:
+        created_at = from_unix_ms(wire.created_at_ms)
+    except ValueError as e:
+        raise ProviderError(
+            f"aihub {operation}: unexpected response shape (created_at: {e})",
+            provider=PROVIDER,
+            operation=operation,
+        ) from None
     return Batch(
         provider=PROVIDER,
         id=str(wire.id),
         name=wire.name,
         project=wire.workspace,
         state=BatchState.OPEN,
-        created_at=from_unix_ms(wire.created_at_ms),
+        created_at=created_at,
         owner=wire.batch_owner,
         raw=raw,
     )
@@ -257,14 +265,16 @@ def parse_batch(response: httpx.Response) -> tuple[Batch, WireBatch]:
     """A batch object, neutral and wire."""
     data = json_body(response, provider=PROVIDER, operation="get_batch")
     wire = parse(_conv, WireBatch, data, provider=PROVIDER, operation="get_batch")
-    return to_batch(wire, data), wire
+    return to_batch(wire, data, "get_batch"), wire
 
 
 def parse_batch_list(response: httpx.Response) -> list[Batch]:
     """A page of batches."""
     data = json_body(response, provider=PROVIDER, operation="list_batches")
     page = parse(_conv, WireBatchList, data, provider=PROVIDER, operation="list_batches")
-    return [to_batch(w, r) for w, r in zip(page.batches, data["batches"], strict=True)]
+    return [
+        to_batch(w, r, "list_batches") for w, r in zip(page.batches, data["batches"], strict=True)
+    ]
 
 
 def absolute(base: httpx.URL, location: str) -> str:
@@ -395,11 +405,17 @@ def parse_head(response: httpx.Response, path: str) -> FileInfo:
 
     ctype = response.headers.get("Content-Type", "")
     is_file = not ctype.startswith("application/json")
-    size = response.headers.get("Content-Length")
+    size = response.headers.get("Content-Length", "")
     modified = response.headers.get("Last-Modified")
+    try:
+        modified_at = email.utils.parsedate_to_datetime(modified) if modified else None
+    except (TypeError, ValueError, OverflowError):
+        # an optional, unparsable header is ignored, as HTTP has recipients do with invalid
+        # dates (RFC 9110 13.1.3): the file's existence and size are still right
+        modified_at = None
     return FileInfo(
         path=path,
         is_file=is_file,
-        size=int(size) if is_file and size and size.isdigit() else None,
-        modified_at=email.utils.parsedate_to_datetime(modified) if modified else None,
+        size=int(size) if is_file and size.isascii() and size.isdigit() else None,
+        modified_at=modified_at,
     )

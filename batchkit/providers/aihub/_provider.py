@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any, ClassVar, Self, overload
 
@@ -100,7 +101,9 @@ class AIHubProvider(BatchProvider):
     def __init__(self, settings: AIHubSettings) -> None:
         self.settings = settings
         headers = {"IB-Context": settings.ib_context} if settings.ib_context else {}
-        self.http = settings.session(self.name, BearerAuth(settings.token), headers)
+        self.http = settings.session(
+            self.name, BearerAuth(settings.token), headers, secrets=[settings.token]
+        )
         self._paths: dict[str, str] = {}
         self._paths_lock = threading.Lock()
         #: how polling sleeps (tests replace it to poll instantly)
@@ -211,7 +214,7 @@ class AIHubProvider(BatchProvider):
                 return False
             return not (created_before is not None and b.created_at > created_before)
 
-        every = by_offset(fetch, provider=self.name, operation="list_batches")
+        every = by_offset(fetch, provider=self.name, operation="list_batches", key=attrgetter("id"))
         chosen = (b for b in every if wanted(b))
         if limit is None:
             return chosen
@@ -233,7 +236,7 @@ class AIHubProvider(BatchProvider):
         try:
             response = self.http.send(wire.delete_batch(batch_id))
         except NotFound as e:
-            if e.attempts > 1:  # an earlier attempt got through: the batch is going
+            if e.earlier_attempt_may_have_applied:  # our lost attempt deleted it
                 return None
             raise
         with self._paths_lock:
@@ -321,9 +324,9 @@ class AIHubProvider(BatchProvider):
             try:
                 self.http.send(wire.commit_multipart(session, parts))
             except NotFound as e:
-                if e.attempts < 2:
+                if not e.earlier_attempt_may_have_applied:
                     raise
-                # the first commit got through and closed the session
+                # an earlier commit got through and closed the session
                 log.info("aihub multipart %s: commit retried after success", name)
         except BaseException:
             self._abort(session, name)
@@ -345,7 +348,7 @@ class AIHubProvider(BatchProvider):
             call = wire.list_files(batch_id, page_size=page_size, token=token)
             return wire.parse_file_page(self.http.send(call))
 
-        return by_token(fetch, provider=self.name, operation="list_files")
+        return by_token(fetch, provider=self.name, operation="list_files", key=attrgetter("name"))
 
     def delete_file(
         self, batch: BatchRef, name: str, *, wait: bool = True, timeout: float = 300.0
@@ -356,7 +359,7 @@ class AIHubProvider(BatchProvider):
         try:
             response = self.http.send(wire.delete_file(batch_id, name))
         except NotFound as e:
-            if e.attempts > 1:
+            if e.earlier_attempt_may_have_applied:  # our lost attempt deleted it
                 return None
             raise
         job = wire.parse_job_accepted(response, "delete_file")

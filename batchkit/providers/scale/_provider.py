@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, ClassVar, Self
 
 import attrs
@@ -60,7 +61,9 @@ class ScaleProvider(BatchProvider):
 
     def __init__(self, settings: ScaleSettings) -> None:
         self.settings = settings
-        self.http = settings.session(self.name, httpx.BasicAuth(settings.api_key, ""))
+        self.http = settings.session(
+            self.name, httpx.BasicAuth(settings.api_key, ""), secrets=[settings.api_key]
+        )
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
@@ -94,8 +97,10 @@ class ScaleProvider(BatchProvider):
     ) -> Batch:
         """Create a batch in `project` (required). Names are unique per customer.
 
-        A retried create that meets 409 fetches the batch and returns it when it matches
-        (the first attempt reached Scale but its response was lost); otherwise `Conflict`.
+        A retried create that meets 409 fetches the batch and returns it when it matches,
+        but only when an earlier attempt may have created it (its response was lost or it
+        failed with a 500/502/504); after a 429, 503 or connect error, which prove the
+        earlier attempt did nothing, a 409 is a `Conflict`: someone else's batch.
         `options`: `calibration_batch`, `self_label_batch` (Rapid projects).
         """
         batch_name(name)
@@ -116,7 +121,9 @@ class ScaleProvider(BatchProvider):
         try:
             response = self.http.send(wire.create_batch(name, project, callback, metadata, extra))
         except Conflict as e:
-            if e.attempts < 2:
+            # adopt the existing batch only if our own earlier attempt could have made it
+            # (its response was lost): after a 429 / 503 / connect error it cannot have
+            if not e.earlier_attempt_may_have_applied:
                 raise Conflict(
                     f"scale create_batch: a batch named {name!r} already exists: batch names "
                     "are unique per Scale account; pick another name or get_batch() it",
@@ -175,7 +182,9 @@ class ScaleProvider(BatchProvider):
             )
             return wire.parse_page(self.http.send(call))
 
-        return by_offset(fetch, provider=self.name, operation="list_batches", limit=limit)
+        return by_offset(
+            fetch, provider=self.name, operation="list_batches", key=attrgetter("id"), limit=limit
+        )
 
     def status(self, batch: BatchRef) -> BatchStatus:
         """State and task counts (pending, completed, error, canceled)."""
@@ -233,7 +242,7 @@ class ScaleProvider(BatchProvider):
                 f"scale create_project: a project named {name!r} already exists"
                 + (
                     " (possibly created by an earlier attempt whose response was lost)"
-                    if e.attempts > 1
+                    if e.earlier_attempt_may_have_applied
                     else ""
                 ),
                 provider=self.name,
