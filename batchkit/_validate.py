@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from ._errors import InvalidInput
 from ._models import BatchState
@@ -52,8 +56,7 @@ def file_name(name: object) -> str:
     stem, dot, ext = name.rpartition(".")
     if dot and ext and not stem.strip("."):
         raise InvalidInput(
-            f"file name {name!r} is only an extension: put a name before it, "
-            f"e.g. 'scan.{ext}'"
+            f"file name {name!r} is only an extension: put a name before it, e.g. 'scan.{ext}'"
         )
     if not dot or not stem or not ext.strip():
         raise InvalidInput(
@@ -122,12 +125,93 @@ def list_filters(
         positive_int("limit", limit)
     for label, bound in (("created_after", created_after), ("created_before", created_before)):
         if bound is not None and not isinstance(bound, datetime):
-            raise InvalidInput(
-                f"{label} must be a datetime, got {type(bound).__name__}: {bound!r}"
-            )
+            raise InvalidInput(f"{label} must be a datetime, got {type(bound).__name__}: {bound!r}")
     if isinstance(state, str):
         state = BatchState.__members__.get(state.strip().upper(), state)
     if state is None or (isinstance(state, BatchState) and state is not BatchState.UNKNOWN):
         return state
     known = ", ".join(repr(s.value) for s in BatchState if s is not BatchState.UNKNOWN)
     raise InvalidInput(f"state must be a BatchState or one of {known}; got {state!r}")
+
+
+#: the longest wait a caller may ask for: a day (a larger one is a unit mistake)
+MAX_WAIT_SECONDS = 86_400.0
+
+
+def seconds(label: str, value: object, *, allow_zero: bool = True) -> float:
+    """Return `value` if it is a finite number of seconds from 0 (or just above, without
+    `allow_zero`) to a day."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(
+            f"{label} must be a number of seconds, got {type(value).__name__}: {value!r}"
+        )
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and low_ok and value <= MAX_WAIT_SECONDS):
+        low = "from 0" if allow_zero else "more than 0 and"
+        raise InvalidInput(
+            f"{label} must be {low} up to {MAX_WAIT_SECONDS:g} seconds, got {value!r}"
+        )
+    return float(value)
+
+
+def text(label: str, value: object, *, max_length: int = MAX_NAME) -> str:
+    """Return `value` if it is a non-empty str of printable characters, at most `max_length`
+    long (workspace, project, owner and similar names sent to a vendor)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{label} must be a str, got {type(value).__name__}: {value!r}")
+    if not value.strip():
+        raise InvalidInput(f"{label} is empty: pass a name, or leave it out")
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"{label} {value[:40]!r}... is {len(value)} characters: the limit is {max_length}"
+        )
+    if _has_control(value) or not _encodable(value):
+        raise InvalidInput(f"{label} {value!r} contains control or invalid characters")
+    return value
+
+
+def url(label: str, value: object) -> str:
+    """Return `value` if it is an absolute http(s) URL (a callback, say)."""
+    from urllib.parse import urlsplit
+
+    text(label, value, max_length=2048)
+    assert isinstance(value, str)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise InvalidInput(
+            f"{label} {value!r} must be an absolute http(s) URL, e.g. https://example.com/hook"
+        )
+    return value
+
+
+def json_object(label: str, value: object) -> dict[str, Any]:
+    """Return `value` as a dict if it is a mapping JSON can carry exactly: str keys, and
+    values that are None, bool, finite numbers, str, lists or such mappings."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{label} must be a mapping, got {type(value).__name__}: {value!r}")
+    try:
+        # allow_nan=False refuses NaN/inf; default= names what JSON cannot hold
+        json.dumps(value, allow_nan=False, default=_not_json, check_circular=True)
+    except _NotJSON as e:
+        raise InvalidInput(
+            f"{label} holds {e}: JSON cannot carry it; convert it (e.g. a datetime to isoformat())"
+        ) from None
+    except (ValueError, TypeError, RecursionError) as e:
+        raise InvalidInput(f"{label} cannot be sent as JSON: {e}") from None
+    return dict(value)
+
+
+class _NotJSON(Exception):
+    pass
+
+
+def _not_json(value: object) -> object:
+    raise _NotJSON(f"a {type(value).__name__} ({value!r:.60})")
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not text any vendor can receive
+        return False
+    return True

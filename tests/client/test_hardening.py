@@ -457,3 +457,205 @@ def test_no_deadline_outlives_its_call(kit):
     rec = kit.Recorder(lambda request: httpx.Response(200, json=AIHUB_BATCH))
     kit.aihub(rec.transport).get_batch("7")
     assert _deadline.remaining() is None
+
+
+# -- 15. a resumed download is one version of the file, whole, never spliced -------------
+
+
+class _Breaks(httpx.SyncByteStream):
+    """A body that yields `data` then breaks the connection (when `break_after` is set)."""
+
+    def __init__(self, data: bytes, break_after: int | None = None) -> None:
+        self.data = data
+        self.break_after = break_after
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.break_after is None:
+            yield self.data
+            return
+        yield self.data[: self.break_after]
+        raise httpx.ReadError("connection reset mid-body")
+
+
+OLD = bytes(range(256)) * 8  # 2048 bytes, version 1
+NEW = bytes(reversed(range(256))) * 8  # the same size, other bytes: version 2
+
+
+def _ranged(version: bytes, request: httpx.Request, *, stamp: str,
+            content_range_start: int | None = None) -> httpx.Response:
+    """A 206 for the request's Range (or the whole file as 200), Last-Modified `stamp`."""
+    wanted = request.headers.get("Range")
+    if wanted is None:
+        return httpx.Response(200, stream=_Breaks(version),
+                              headers={"Last-Modified": stamp, "Content-Length": str(len(version))})
+    first = int(wanted.removeprefix("bytes=").split("-")[0])
+    if content_range_start is not None:
+        first = content_range_start
+    body = version[first:]
+    return httpx.Response(206, stream=_Breaks(body), headers={
+        "Last-Modified": stamp,
+        "Content-Range": f"bytes {first}-{len(version) - 1}/{len(version)}"})
+
+
+V1 = "Wed, 02 Dec 2026 01:00:00 GMT"
+V2 = "Wed, 02 Dec 2026 02:00:00 GMT"
+
+
+def test_a_file_changed_before_a_resume_is_downloaded_again_whole(kit):
+    """The first body breaks at 1000 bytes; meanwhile the file changed. The resume sends
+    If-Range, the server answers 200 with the new file: the result is the new file, whole."""
+    def handle(request: httpx.Request) -> httpx.Response:
+        if not rec.requests[:-1]:
+            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
+                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
+        if request.headers.get("If-Range") == V2:
+            return _ranged(NEW, request, stamp=V2)
+        return httpx.Response(200, stream=_Breaks(NEW),
+                              headers={"Last-Modified": V2, "Content-Length": "2048"})
+
+    rec = kit.Recorder(handle)
+    assert NEW == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
+    assert [None, V1] == [r.headers.get("If-Range") for r in rec.requests]
+
+
+def test_a_resume_answered_by_another_version_without_if_range_support_starts_over(kit):
+    """A server ignoring If-Range sends a 206 of the new version: its Last-Modified gives it
+    away, so the download starts over instead of splicing old and new bytes."""
+    def handle(request: httpx.Request) -> httpx.Response:
+        if not rec.requests[:-1]:
+            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
+                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
+        return _ranged(NEW, request, stamp=V2)
+
+    rec = kit.Recorder(handle)
+    data = kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
+    assert NEW == data
+    assert ["bytes=1000-", None] == [r.headers.get("Range") for r in rec.requests[1:]]
+
+
+def test_a_206_that_starts_before_the_asked_byte_does_not_duplicate_bytes(kit):
+    """A resume answered with `Content-Range: bytes 0-...` is placed by its header: the
+    bytes already held are skipped, not written twice."""
+    def handle(request: httpx.Request) -> httpx.Response:
+        if not rec.requests[:-1]:
+            return httpx.Response(200, stream=_Breaks(OLD, break_after=700),
+                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
+        return _ranged(OLD, request, stamp=V1, content_range_start=0)
+
+    rec = kit.Recorder(handle)
+    assert OLD == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
+
+
+def test_a_resume_whose_file_size_changed_starts_over(kit):
+    """No validators at all, but the total size in Content-Range differs: a new version."""
+    bigger = NEW + b"more"
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if not rec.requests[:-1]:
+            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
+                                  headers={"Content-Length": "2048"})
+        response = _ranged(bigger, request, stamp="")
+        del response.headers["Last-Modified"]
+        return response
+
+    rec = kit.Recorder(handle)
+    assert bigger == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
+
+
+def test_a_changed_file_into_a_stream_that_cannot_rewind_is_an_error_not_a_splice(kit):
+    """Writing to a pipe-like sink, a changed file cannot start over: ProviderError."""
+    class Pipe:
+        def __init__(self) -> None:
+            self.data = b""
+
+        def write(self, chunk: bytes) -> int:
+            self.data += chunk
+            return len(chunk)
+
+        def seekable(self) -> bool:
+            return False
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if not rec.requests[:-1]:
+            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
+                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
+        return _ranged(NEW, request, stamp=V2)
+
+    rec = kit.Recorder(handle)
+    with pytest.raises(ProviderError, match="changed on the server"):
+        kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf", Pipe())
+
+
+def test_a_changed_file_downloaded_to_a_path_is_the_new_version_whole(kit, tmp_path):
+    """To a path, the temporary file is rewound and the saved file is one version."""
+    def handle(request: httpx.Request) -> httpx.Response:
+        if not rec.requests[:-1]:
+            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
+                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
+        return _ranged(NEW, request, stamp=V2)
+
+    rec = kit.Recorder(handle)
+    target = tmp_path / "a.pdf"
+    assert 2048 == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf", target)
+    assert NEW == target.read_bytes()
+
+
+def test_a_206_without_content_range_is_a_provider_error(kit):
+    """Bytes whose place in the file is unknown are never written."""
+    rec = kit.Recorder(lambda request: httpx.Response(206, content=b"abc"))
+    with pytest.raises(ProviderError, match="Content-Range"):
+        kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf", start=5)
+
+
+# -- 17. inputs checked before any request -----------------------------------------------
+
+
+@pytest.mark.parametrize("timeout", ["30", float("nan"), float("inf"), -1, None, [30]])
+@pytest.mark.parametrize("operation", ["delete_batch", "delete_file", "fs_delete"])
+def test_a_bad_delete_timeout_is_refused_before_the_delete_is_sent(kit, operation, timeout):
+    """`timeout="30"` used to send the DELETE and then raise TypeError; NaN never timed out."""
+    rec = kit.Recorder()
+    provider = kit.aihub(rec.transport)
+    args = {"delete_batch": ("7",), "delete_file": ("7", "a.pdf"),
+            "fs_delete": ("/o/w/fs/d/a.pdf",)}[operation]
+    with pytest.raises(batchkit.InvalidInput, match="timeout"):
+        getattr(provider, operation)(*args, timeout=timeout)
+    assert [] == rec.requests
+
+
+@pytest.mark.parametrize("metadata", [
+    {"when": __import__("datetime").datetime(2026, 12, 2)},
+    {"score": float("nan")},
+    {"nested": {"x": object()}},
+    {("tuple", "key"): 1},
+])
+def test_scale_metadata_json_cannot_carry_is_refused_before_any_request(kit, metadata):
+    """Metadata with a datetime, NaN or another non-JSON value is InvalidInput, unsent."""
+    rec = kit.Recorder()
+    provider = kit.scale(rec.transport)
+    with pytest.raises(batchkit.InvalidInput, match="metadata"):
+        provider.create_batch("b", project="p", metadata=metadata)
+    with pytest.raises(batchkit.InvalidInput, match="metadata"):
+        provider.set_metadata("b", metadata)
+    assert [] == rec.requests
+
+
+@pytest.mark.parametrize("callback", ["not a url", "ftp://x.test/hook", 42, "https://"])
+def test_a_scale_callback_that_is_not_an_http_url_is_refused(kit, callback):
+    """Scale can only call back an absolute http(s) URL."""
+    rec = kit.Recorder()
+    with pytest.raises(batchkit.InvalidInput, match="callback"):
+        kit.scale(rec.transport).create_batch("b", project="p", callback=callback)
+    assert [] == rec.requests
+
+
+@pytest.mark.parametrize("project", [42, ["ws"], "", " ", "ws\x00", "ws\ud800"])
+def test_an_aihub_workspace_the_vendor_cannot_take_is_refused(kit, project):
+    """The workspace name is a string (the spec): a number, list or control text is refused."""
+    rec = kit.Recorder()
+    provider = kit.aihub(rec.transport)
+    with pytest.raises(batchkit.InvalidInput, match="project"):
+        provider.create_batch("b", project=project)
+    with pytest.raises(batchkit.InvalidInput, match="project"):
+        list(provider.list_batches(project=project))
+    assert [] == rec.requests

@@ -190,11 +190,14 @@ def abort_multipart(session_url: str) -> Call:
 # -- filesystem API ---------------------------------------------------------------------
 
 
-def fs_read(path: str, start: int, end: int | None) -> Call:
-    """GET a file through the Filesystem API, whole or a byte range."""
+def fs_read(path: str, start: int, end: int | None, *, if_range: str | None = None) -> Call:
+    """GET a file through the Filesystem API, whole or a byte range (`If-Range`: only if the
+    file is still the version with that ETag / Last-Modified, else the whole new file)."""
     headers = {}
     if start or end is not None:
         headers["Range"] = f"bytes={start}-{'' if end is None else end}"
+        if if_range is not None:
+            headers["If-Range"] = if_range
     return Call(
         "download_file",
         "GET",

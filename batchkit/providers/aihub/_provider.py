@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
@@ -16,11 +17,12 @@ import attrs
 import httpx
 
 from ..._capabilities import Capability
-from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound, TransportError
+from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound
 from ..._jobs import wait as wait_for
 from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
 from ..._pagination import by_offset, by_token
 from ..._provider import BatchProvider, BatchRef, FileData
+from ..._ranged import read_resumable
 from ..._settings import (
     MAX_SECONDS,
     CommonSettings,
@@ -30,7 +32,15 @@ from ..._settings import (
     structure_settings,
 )
 from ..._sources import ByteSource, deliver, open_source
-from ..._validate import batch_name, byte_range, file_name, list_filters, positive_int
+from ..._validate import (
+    batch_name,
+    byte_range,
+    file_name,
+    list_filters,
+    positive_int,
+    seconds,
+    text,
+)
 from . import _protocol as wire
 from ._wire import PartId
 
@@ -153,6 +163,8 @@ class AIHubProvider(BatchProvider):
             raise self._unsupported("create_batch(metadata=...)", Capability.METADATA)
         if options:
             raise InvalidInput(f"AI Hub create_batch takes no options, got {sorted(options)}")
+        if project is not None:
+            text("project (the AI Hub workspace name)", project)
         batch_id = wire.parse_created(self.http.send(wire.create_batch(name, project)))
         try:
             # the create response holds only the id: fetch the rest (owner, workspace,
@@ -194,6 +206,10 @@ class AIHubProvider(BatchProvider):
         """Iterate over batches (workspace and owner filtered by AI Hub; state and creation
         time filtered here, as AI Hub has no such filters)."""
         state = list_filters(state, limit, created_after, created_before)
+        if project is not None:
+            text("project (the AI Hub workspace name)", project)
+        if owner is not None:
+            text("owner (an AI Hub user name)", owner)
         if state not in (None, BatchState.OPEN):
             return iter(())
         page = min(limit, LIST_PAGE) if limit else LIST_PAGE
@@ -233,6 +249,7 @@ class AIHubProvider(BatchProvider):
         `wait=True` polls the job to completion; `wait=False` returns it.
         """
         batch_id = self.batch_id(batch)
+        _check_wait(wait, timeout)
         try:
             response = self.http.send(wire.delete_batch(batch_id))
         except NotFound as e:
@@ -260,6 +277,7 @@ class AIHubProvider(BatchProvider):
 
     def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
         """Poll with backoff until COMPLETE; `JobFailed` / `JobTimeout` otherwise."""
+        seconds("timeout", timeout)
         s = self.settings
         return wait_for(
             lambda: self.get_job(job),
@@ -356,6 +374,7 @@ class AIHubProvider(BatchProvider):
         """Delete one file (an asynchronous job at AI Hub)."""
         batch_id = self.batch_id(batch)
         file_name(name)
+        _check_wait(wait, timeout)
         try:
             response = self.http.send(wire.delete_file(batch_id, name))
         except NotFound as e:
@@ -418,34 +437,21 @@ class AIHubProvider(BatchProvider):
         return deliver(dest, base, lambda sink: self._fs_read_into(path, sink, start, end))
 
     def _fs_read_into(self, path: str, sink: IO[bytes], start: int, end: int | None) -> int:
-        written = 0
-        attempts = max(1, self.settings.retry_attempts)
-        for attempt in range(1, attempts + 1):
-            offset = start + written
-            try:
-                with self.http.stream(wire.fs_read(path, offset, end)) as response:
-                    chunks = response.iter_bytes()
-                    if response.status_code == 200 and (offset or end is not None):
-                        chunks = _slice(chunks, offset, end)  # the server ignored Range
-                    for chunk in chunks:
-                        sink.write(chunk)
-                        written += len(chunk)
-                return written
-            except httpx.TransportError as e:
-                if attempt == attempts:
-                    raise TransportError(
-                        f"aihub download_file {path!r}: connection broke after {written} bytes "
-                        f"and {attempts} attempts: {type(e).__name__}: {e}",
-                        provider=self.name,
-                        operation="download_file",
-                    ) from e
-                log.info(
-                    "aihub download %s: resuming at byte %d after %s",
-                    path,
-                    offset,
-                    type(e).__name__,
-                )
-        raise AssertionError("unreachable")  # pragma: no cover
+        def open_range(
+            offset: int, last: int | None, if_range: str | None
+        ) -> AbstractContextManager[httpx.Response]:
+            return self.http.stream(wire.fs_read(path, offset, last, if_range=if_range))
+
+        return read_resumable(
+            open_range,
+            sink,
+            start,
+            end,
+            attempts=max(1, self.settings.retry_attempts),
+            provider=self.name,
+            operation="download_file",
+            what=repr(path),
+        )
 
     def fs_write(self, path: str, data: FileData, *, overwrite: bool = True) -> bool:
         """Write a file; with `overwrite=False` an existing file raises `Conflict`.
@@ -469,9 +475,17 @@ class AIHubProvider(BatchProvider):
     def fs_delete(self, path: str, *, wait: bool = True, timeout: float = 300.0) -> Job | None:
         """Delete a file or folder (an asynchronous job)."""
         _check_fs_path(path)
+        _check_wait(wait, timeout)
         response = self.http.send(wire.fs_delete(path))
         job = wire.parse_job_accepted(response, "fs_delete")
         return self._finish(job, wait=wait, timeout=timeout)
+
+
+def _check_wait(wait: object, timeout: object) -> None:
+    """Check a delete's `wait` / `timeout` before the request (not after it was sent)."""
+    if not isinstance(wait, bool):
+        raise InvalidInput(f"wait must be True or False, got {wait!r}")
+    seconds("timeout", timeout)
 
 
 def _check_fs_path(path: object) -> None:
@@ -482,15 +496,3 @@ def _check_fs_path(path: object) -> None:
         )
     if any(part in ("..", ".") for part in path.split("/")):
         raise InvalidInput(f"Filesystem API path {path!r} must not contain '.' or '..'")
-
-
-def _slice(chunks: Iterator[bytes], start: int, end: int | None) -> Iterator[bytes]:
-    pos = 0
-    for chunk in chunks:
-        lo, hi = pos, pos + len(chunk)
-        pos = hi
-        if hi <= start:
-            continue
-        if end is not None and lo > end:
-            return
-        yield chunk[max(0, start - lo) : None if end is None else end + 1 - lo]

@@ -17,7 +17,7 @@ from ..._models import Batch, BatchState, BatchStatus, Project
 from ..._pagination import by_offset
 from ..._provider import BatchProvider, BatchRef
 from ..._settings import CommonSettings, required_credential, structure_settings
-from ..._validate import batch_name, list_filters
+from ..._validate import batch_name, json_object, list_filters, text, url
 from ..._validate import priority as check_priority
 from . import _protocol as wire
 
@@ -116,8 +116,11 @@ class ScaleProvider(BatchProvider):
         for key, value in extra.items():
             if not isinstance(value, bool):
                 raise InvalidInput(f"Scale option {key} must be True or False, got {value!r}")
-        if metadata is not None and not isinstance(metadata, Mapping):
-            raise InvalidInput(f"metadata must be a mapping, got {type(metadata).__name__}")
+        text("project", project)
+        if callback is not None:
+            url("callback", callback)
+        if metadata is not None:
+            metadata = json_object("metadata", metadata)
         try:
             response = self.http.send(wire.create_batch(name, project, callback, metadata, extra))
         except Conflict as e:
@@ -163,6 +166,10 @@ class ScaleProvider(BatchProvider):
         state = list_filters(state, limit, created_after, created_before)
         if owner is not None:
             raise InvalidInput("Scale batches have no owner: drop owner= for Scale")
+        if project is not None:
+            text("project", project)
+        if not isinstance(detailed, bool):
+            raise InvalidInput(f"detailed must be True or False, got {detailed!r}")
         status: str | None = None
         if state is not None:
             status = wire.state_param(state)
@@ -204,8 +211,7 @@ class ScaleProvider(BatchProvider):
 
     def set_metadata(self, batch: BatchRef, metadata: Mapping[str, Any]) -> Batch:
         """Replace the batch's metadata."""
-        if not isinstance(metadata, Mapping):
-            raise InvalidInput(f"metadata must be a mapping, got {type(metadata).__name__}")
+        metadata = json_object("metadata", metadata)
         call = wire.set_metadata(self.batch_id(batch), metadata)
         return wire.parse_batch(self.http.send(call), "set_metadata")
 
@@ -225,9 +231,18 @@ class ScaleProvider(BatchProvider):
         batch_name(name)
         if not type:
             raise InvalidInput("Scale projects need a task type, e.g. type='imageannotation'")
+        text("type", type)
+        if params is not None:
+            params = json_object("params", params)
+        for label, flag in (("rapid", rapid), ("studio", studio)):
+            if flag is not None and not isinstance(flag, bool):
+                raise InvalidInput(f"{label} must be True, False or None, got {flag!r}")
+        for label, given in (("dataset_id", dataset_id), ("pipeline", pipeline)):
+            if given is not None:
+                text(label, given)
         body: dict[str, Any] = {"type": type, "name": name}
         for key, value in (
-            ("params", dict(params) if params is not None else None),
+            ("params", params),
             ("rapid", rapid),
             ("studio", studio),
             ("datasetId", dataset_id),
