@@ -221,9 +221,7 @@ class BatchProvider(abc.ABC):
             raise self._unsupported("download_file")
         file_name(name)
         byte_range(start, end)
-        return deliver(
-            dest, name, lambda sink: self._download_into(batch, name, sink, start, end)
-        )
+        return deliver(dest, name, lambda sink: self._download_into(batch, name, sink, start, end))
 
     def _download_into(
         self, batch: BatchRef, name: str, sink: IO[bytes], start: int, end: int | None
@@ -231,6 +229,11 @@ class BatchProvider(abc.ABC):
         """Stream a (validated) file or range into `sink`; adapters with DOWNLOAD_FILES
         implement this, and `download_file` does the rest."""
         raise self._unsupported("download_file")
+
+    def abort_upload_session(self, session: str) -> None:
+        """Abort an upload session an interrupted upload left open (a multipart session,
+        as a resume journal records it). Resumed uploads call this for you."""
+        raise self._unsupported("abort_upload_session", Capability.MULTIPART_UPLOAD)
 
     def finalize(self, batch: BatchRef) -> Batch:
         """Mark a staging batch ready to be worked on."""

@@ -15,6 +15,7 @@ import hashlib
 import io
 import itertools
 import json
+import logging
 import os
 import re
 import stat
@@ -27,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
+from . import _sessions
 from ._capabilities import Capability
 from ._errors import BatchkitError, InvalidInput, UploadIncomplete
 from ._models import FileOutcome, UploadReport
@@ -34,6 +36,9 @@ from ._validate import file_name, positive_int
 
 if TYPE_CHECKING:
     from ._provider import BatchProvider, BatchRef
+
+log = logging.getLogger("batchkit.upload")
+
 
 #: one source of files: a path to a file or a directory, or a ``(name, data)`` pair where
 #: data is a binary stream (read from its current position), bytes, or the path of a file
@@ -598,6 +603,8 @@ class _Journal:
         self.batch_id = batch_id
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
+        #: sessions a run opened and never closed (read() fills it): session -> file name
+        self.open_sessions: dict[str, str] = {}
 
     def read(self) -> dict[str, Mapping[str, Any]]:
         """The latest entry per file name for this provider and batch (bad lines ignored)."""
@@ -631,7 +638,14 @@ class _Journal:
                 continue
             if entry.get("provider") != self.provider or entry.get("batch_id") != self.batch_id:
                 continue
-            if entry.get("event") == "uploaded":
+            event, session = entry.get("event"), entry.get("session")
+            if event in ("session_opened", "session_closed"):
+                if isinstance(session, str) and event == "session_opened":
+                    self.open_sessions[session] = entry["name"]
+                elif isinstance(session, str):
+                    self.open_sessions.pop(session, None)
+                continue
+            if event == "uploaded":
                 entries[entry["name"]] = entry
             else:  # "rejected": verification found it wrong; do not trust earlier lines
                 entries.pop(entry["name"], None)
@@ -696,11 +710,53 @@ class _Journal:
     def rejected(self, name: str, reason: str) -> None:
         self._append({"event": "rejected", "name": name, "reason": reason})
 
+    def session(self, name: str, session: str, *, opened: bool) -> None:
+        """A multipart session for `name` was opened (before its parts) or closed."""
+        event = "session_opened" if opened else "session_closed"
+        self._append({"event": event, "name": name, "session": session})
+
+    def close_left_open(self, provider: BatchProvider) -> None:
+        """Abort the sessions an earlier run left open (killed mid-file), best effort."""
+        for session, name in list(self.open_sessions.items()):
+            try:
+                provider.abort_upload_session(session)
+            except BatchkitError as e:
+                log.warning(
+                    "could not abort the upload session %s of %r left by an earlier run: %s",
+                    session,
+                    name,
+                    e,
+                )
+                continue
+            self.session(name, session, opened=False)
+            del self.open_sessions[session]
+
     def close(self) -> None:
         with self._lock:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+def _listening(journal: _Journal | None, name: str) -> contextlib.AbstractContextManager[None]:
+    """While `name` is sent, journal the upload sessions it opens (with a journal only)."""
+    if journal is None:
+        return contextlib.nullcontext()
+    return _sessions.listening(_JournalSessions(journal, name))
+
+
+@attrs.frozen
+class _JournalSessions:
+    """Writes the sessions one file's upload opens and closes to the journal."""
+
+    journal: _Journal
+    name: str
+
+    def opened(self, session: str) -> None:
+        self.journal.session(self.name, session, opened=True)
+
+    def closed(self, session: str) -> None:
+        self.journal.session(self.name, session, opened=False)
 
 
 # -- running ------------------------------------------------------------------------------
@@ -899,9 +955,10 @@ class _Run:
             return self._failed(item, _reason(e))
         self.progress.emit("started", item)
         try:
-            sent = self.provider.upload_file(
-                self.batch_id, item.name, self._data(item), size=item.size
-            )
+            with _listening(self.journal, item.name):
+                sent = self.provider.upload_file(
+                    self.batch_id, item.name, self._data(item), size=item.size
+                )
         except Exception as e:
             return self._failed(item, _reason(e))
         changed = _changed(item)
@@ -1047,6 +1104,7 @@ def upload(
         if journaled:
             listed = _batch_sizes(provider, batch_id)
         journal.open()
+        journal.close_left_open(provider)
 
     progress = _Progress(on_progress, len(todo), sum(i.known_size for i in todo))
     run = _Run(

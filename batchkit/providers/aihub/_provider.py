@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import IO, Any, ClassVar, Self, overload
 import attrs
 import httpx
 
+from ... import _sessions as sessions
 from ..._capabilities import Capability
 from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound
 from ..._jobs import wait as wait_for
@@ -321,6 +323,7 @@ class AIHubProvider(BatchProvider):
     def _multipart(self, batch_id: str, name: str, source: ByteSource) -> None:
         response = self.http.send(wire.start_multipart(batch_id, name, source.size))
         session, part_size = wire.parse_session(response, self.http.api_root)
+        sessions.opened(session)  # journaled (by a resumable upload) before any part goes up
         spans = [
             (n, offset, min(part_size, source.size - offset))
             for n, offset in enumerate(range(0, source.size, part_size), start=1)
@@ -347,14 +350,21 @@ class AIHubProvider(BatchProvider):
                 # an earlier commit got through and closed the session
                 log.info("aihub multipart %s: commit retried after success", name)
         except BaseException:
-            self._abort(session, name)
+            try:
+                self.abort_upload_session(session)
+            except BatchkitError as e:  # best effort: the original error matters more
+                log.warning("aihub multipart %s: abort failed too: %s", name, e)
             raise
+        sessions.closed(session)
 
-    def _abort(self, session: str, name: str) -> None:
-        try:
+    def abort_upload_session(self, session: str) -> None:
+        """Abort a multipart upload session (its URL, as the resume journal records it):
+        its parts are discarded. A session that is already gone counts as aborted."""
+        if not isinstance(session, str) or not session:
+            raise InvalidInput(f"expected a multipart session URL, got {session!r}")
+        with contextlib.suppress(NotFound):  # committed, aborted or expired already
             self.http.send(wire.abort_multipart(session))
-        except BatchkitError as e:  # best effort: the original error matters more
-            log.warning("aihub multipart %s: abort failed too: %s", name, e)
+        sessions.closed(session)
 
     def list_files(self, batch: BatchRef, *, page_size: int | None = None) -> Iterator[BatchFile]:
         """Iterate over the batch's files, following page tokens lazily."""
