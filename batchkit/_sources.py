@@ -148,8 +148,23 @@ def open_source(data: object, *, spool_limit: int = 16 << 20) -> ByteSource:
 
 def target_path(dest: str | os.PathLike[str], name: str) -> Path:
     """Where a download of `name` to `dest` goes: into `dest` if it is a directory (or ends
-    with a separator), else `dest` itself. `InvalidInput` if the directory does not exist."""
+    with a separator), else `dest` itself. `InvalidInput` if the directory does not exist,
+    or the path is one the system cannot take (too long, a NUL byte)."""
+    try:
+        return _target_path(dest, name)
+    except (OSError, ValueError) as e:  # ENAMETOOLONG, ELOOP, "embedded null byte"...
+        if isinstance(e, InvalidInput):
+            raise
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        shown = os.fspath(dest)
+        shown = shown if len(shown) <= 80 else f"{shown[:60]}... ({len(shown)} characters)"
+        raise InvalidInput(f"cannot save to {shown!r}: {reason}; pass another path") from None
+
+
+def _target_path(dest: str | os.PathLike[str], name: str) -> Path:
     text = os.fspath(dest)
+    if "\x00" in text:
+        raise ValueError("a path cannot hold a NUL character")
     path = Path(text)
     if path.is_dir():
         path = path / name

@@ -659,3 +659,16 @@ def test_an_aihub_workspace_the_vendor_cannot_take_is_refused(kit, project):
     with pytest.raises(batchkit.InvalidInput, match="project"):
         list(provider.list_batches(project=project))
     assert [] == rec.requests
+
+
+@pytest.mark.parametrize("dest", ["a" * 300 + ".pdf", "d/" * 3000 + "x.pdf", "x\x00y.pdf",
+                                  "a" * 300 + "/b.pdf"])
+def test_a_destination_path_the_system_cannot_take_is_invalid_input_before_any_request(
+    kit, tmp_path, dest
+):
+    """An over-long path (or one with NUL) used to raise OSError / ValueError: now it is
+    InvalidInput, and nothing is downloaded."""
+    rec = kit.Recorder(lambda request: httpx.Response(200, content=b"abc"))
+    with pytest.raises(batchkit.InvalidInput, match="cannot save to"):
+        kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf", str(tmp_path / dest))
+    assert [] == rec.requests
