@@ -112,20 +112,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def masked_url(url: httpx.URL) -> str:
+    """`url` as messages show it: a password in it becomes `***`."""
+    return str(url.copy_with(username=url.username, password="***")) if url.password else str(url)
+
+
 def check_api_root(api_root: str, *, allow_insecure_http: bool, setting: str) -> str:
     """Validate an API root URL; plain http only for loopback hosts unless allowed."""
     try:
         url = httpx.URL(api_root)
     except (httpx.InvalidURL, TypeError) as e:
-        raise ConfigError(f"{setting} {api_root!r} is not a URL: {e}") from None
+        raise ConfigError(f"{setting} is not a URL: {e}") from None
+    shown = repr(masked_url(url))
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigError(
-            f"{setting} {api_root!r} must be an absolute http(s) URL, "
+            f"{setting} {shown} must be an absolute http(s) URL, "
             "e.g. https://aihub.instabase.com/api"
         )
     if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
         raise ConfigError(
-            f"{setting} {api_root!r} uses plain http to a non-loopback host: the token would "
+            f"{setting} {shown} uses plain http to a non-loopback host: the token would "
             "travel unencrypted. Use https, or pass allow_insecure_http=True if you must."
         )
     return api_root.rstrip("/")
@@ -346,9 +352,9 @@ class HttpSession:
         self.retry = retry or RetrySettings()
         url = httpx.URL(self.api_root)
         #: the API root as messages show it: a password in it is masked
-        self.shown_root = str(url.copy_with(password="***")) if url.password else self.api_root
+        self.shown_root = masked_url(url)
         #: every credential this session knows, longest first, for `redact`
-        self._secrets = _secret_forms([*secrets, url.password or None, url.username or None])
+        self._secrets = _secret_forms([*secrets, url.password or None])
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )

@@ -672,3 +672,13 @@ def test_a_destination_path_the_system_cannot_take_is_invalid_input_before_any_r
     with pytest.raises(batchkit.InvalidInput, match="cannot save to"):
         kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf", str(tmp_path / dest))
     assert [] == rec.requests
+
+
+@pytest.mark.parametrize("api_root", ["http://u:hunter2-secret@example.com/api",
+                                      "ftp://u:hunter2-secret@example.com/"])
+def test_a_password_in_a_refused_api_root_is_masked_in_the_config_error(api_root):
+    """The ConfigError naming a bad api_root shows `***` where the password was."""
+    with pytest.raises(batchkit.ConfigError) as info:
+        batchkit.connect("aihub", api_root=api_root, token="t0k3n-abc")
+    assert "hunter2-secret" not in str(info.value)
+    assert "u:***@example.com" in str(info.value)
