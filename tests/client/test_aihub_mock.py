@@ -612,3 +612,17 @@ def test_aihub_status_is_open_without_counts(kit):
     rec = kit.Recorder(lambda request: httpx.Response(200, json=BATCH))
     status = kit.aihub(rec.transport).status("7")
     assert ("7", BatchState.OPEN, None) == (status.batch_id, status.state, status.counts)
+
+
+@pytest.mark.parametrize("last_token", [{"next_page_token": None}, {"next_page_token": ""}, {}])
+def test_the_last_file_page_may_end_with_a_null_empty_or_absent_token(kit, last_token):
+    """The spec says next_page_token is a string; servers send null, "" or omit it: all end
+    the listing."""
+    pages = iter([
+        {"nodes": [{"name": "a.pdf", "metadata": {"size": 1}}], "next_page_token": "t1",
+         "has_more": True},
+        {"nodes": [{"name": "b.pdf", "metadata": {"size": 2}}], "has_more": False, **last_token},
+    ])
+    rec = kit.Recorder(lambda request: httpx.Response(200, json=next(pages)))
+    assert ["a.pdf", "b.pdf"] == [f.name for f in kit.aihub(rec.transport).list_files("7")]
+    assert 2 == len(rec.requests)

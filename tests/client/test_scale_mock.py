@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
+import batchkit
 from batchkit import BatchState, Conflict, Project
 
 
@@ -139,3 +140,38 @@ def test_create_project_name_taken_is_a_conflict(kit):
     rec = kit.Recorder(lambda request: httpx.Response(409, json={"error": "exists"}))
     with pytest.raises(Conflict, match="'proj' already exists"):
         kit.scale(rec.transport).create_project("proj", type="imageannotation")
+
+
+def test_get_project_reads_the_project_by_its_quoted_name(kit):
+    """GET /v1/projects/<name>, the name quoted like the SDK's quote_string (no safe chars)."""
+    rec = kit.Recorder(lambda request: httpx.Response(200, json={
+        "name": "a bc/def", "type": "imageannotation", "param_history": []}))
+    project = kit.scale(rec.transport).get_project("a bc/def")
+    assert Project(name="a bc/def", type="imageannotation") == project
+    assert [("GET", "/v1/projects/a%20bc%2Fdef")] == rec.lines
+
+
+def test_get_project_of_an_unknown_name_is_not_found(kit):
+    """A 404 is NotFound naming the operation."""
+    rec = kit.Recorder(lambda request: httpx.Response(404, json={"error": "no such project"}))
+    with pytest.raises(batchkit.NotFound, match="get_project"):
+        kit.scale(rec.transport).get_project("nope")
+
+
+def test_list_projects_reads_the_bare_array_scale_answers(kit):
+    """GET /v1/projects answers a JSON array of projects (the SDK's projects())."""
+    rec = kit.Recorder(lambda request: httpx.Response(200, json=[
+        {"name": "a", "type": "imageannotation", "param_history": []},
+        {"name": "b", "type": "textcollection", "param_history": []},
+    ]))
+    projects = kit.scale(rec.transport).list_projects()
+    assert [("a", "imageannotation"), ("b", "textcollection")] == [
+        (p.name, p.type) for p in projects]
+    assert [("GET", "/v1/projects")] == rec.lines
+
+
+def test_a_project_list_that_is_not_an_array_is_a_provider_error(kit):
+    """Any other shape is a ProviderError naming list_projects."""
+    rec = kit.Recorder(lambda request: httpx.Response(200, json={"docs": []}))
+    with pytest.raises(batchkit.ProviderError, match="list_projects"):
+        kit.scale(rec.transport).list_projects()

@@ -124,6 +124,16 @@ def create_project(body: Mapping[str, Any]) -> Call:
     )
 
 
+def get_project(name: str) -> Call:
+    """GET /projects/<name> (the SDK's `get_project`)."""
+    return Call("get_project", "GET", f"projects/{segment(name)}")
+
+
+def list_projects() -> Call:
+    """GET /projects: every project, as one JSON array (the SDK's `projects()`)."""
+    return Call("list_projects", "GET", "projects")
+
+
 # -- response parsers ------------------------------------------------------------------
 
 
@@ -172,8 +182,15 @@ def parse_status(response: httpx.Response, name: str) -> BatchStatus:
     )
 
 
-def parse_project(response: httpx.Response) -> Project:
+def parse_project(response: httpx.Response, operation: str = "create_project") -> Project:
     """A project response."""
-    data = json_body(response, provider=PROVIDER, operation="create_project")
-    wire = parse(_conv, WireProject, data, provider=PROVIDER, operation="create_project")
+    data = json_body(response, provider=PROVIDER, operation=operation)
+    wire = parse(_conv, WireProject, data, provider=PROVIDER, operation=operation)
     return Project(name=wire.name, type=wire.type, raw=data)
+
+
+def parse_projects(response: httpx.Response) -> list[Project]:
+    """The project list: a bare JSON array of projects."""
+    data = json_body(response, provider=PROVIDER, operation="list_projects")
+    wires = parse(_conv, list[WireProject], data, provider=PROVIDER, operation="list_projects")
+    return [Project(name=w.name, type=w.type, raw=raw) for w, raw in zip(wires, data, strict=True)]

@@ -39,7 +39,7 @@ class ScaleProvider(BatchProvider):
     """Scale AI task batches: create, finalize, status with task counts, list, prioritize.
 
     Scale batches hold tasks, not files: file operations raise `UnsupportedOperation`.
-    Vendor extras: `create_project`, `set_metadata`.
+    Vendor extras: `create_project`, `get_project`, `list_projects`, `set_metadata`.
     """
 
     name: ClassVar[str] = "scale"
@@ -199,7 +199,13 @@ class ScaleProvider(BatchProvider):
         return wire.parse_status(self.http.send(wire.batch_status(name)), name)
 
     def finalize(self, batch: BatchRef) -> Batch:
-        """Move a staging batch to in progress (Rapid/Studio; harmless elsewhere)."""
+        """Move a staging batch to in progress, and return it.
+
+        Only batches of Scale Rapid and Studio projects start out `STAGING` and need this;
+        a batch of a standard project is `IN_PROGRESS` from creation, and finalizing it
+        changes nothing (Scale: "calling this endpoint will not do anything"): the batch
+        comes back as it is, not as an error.
+        """
         return wire.parse_batch(self.http.send(wire.finalize(self.batch_id(batch))), "finalize")
 
     def prioritize(self, batch: BatchRef, priority: int) -> None:
@@ -214,6 +220,15 @@ class ScaleProvider(BatchProvider):
         metadata = json_object("metadata", metadata)
         call = wire.set_metadata(self.batch_id(batch), metadata)
         return wire.parse_batch(self.http.send(call), "set_metadata")
+
+    def get_project(self, name: str) -> Project:
+        """Fetch a project by name (`NotFound` if there is none)."""
+        text("project name", name)
+        return wire.parse_project(self.http.send(wire.get_project(name)), "get_project")
+
+    def list_projects(self) -> list[Project]:
+        """Every project of the account (Scale answers them all at once, unpaged)."""
+        return wire.parse_projects(self.http.send(wire.list_projects()))
 
     def create_project(
         self,
