@@ -19,26 +19,70 @@ from typing import Any
 import httpcore
 import httpx
 
-#: the monotonic time the current call must end by (None: no deadline)
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "batchkit_deadline", default=None
+#: the first events of a request once it has a connection: time before them was spent
+#: queueing for one of the pool's connections
+_CONNECTED = frozenset(
+    {
+        "connection.connect_tcp.started",
+        "connection.connect_unix_socket.started",
+        "http11.send_request_headers.started",
+        "http2.send_request_headers.started",
+    }
 )
+
+
+class Budget:
+    """One call's deadline, in monotonic seconds.
+
+    Time a request spends queueing for a pooled connection does not use it up: that is our
+    own concurrency (a bulk upload may queue more requests than the pool has connections),
+    not the server being slow. httpcore's `trace` extension tells when the wait ends.
+    """
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self._queued_since: float | None = None
+
+    def remaining(self) -> float:
+        """Seconds left (may be <= 0)."""
+        return self.at - time.monotonic()
+
+    def attempt(self, request: httpx.Request) -> None:
+        """`request` is about to be sent: count the time until it has a connection back."""
+        self._queued_since = time.monotonic()
+        request.extensions["trace"] = self._trace
+
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        if self._queued_since is not None and event in _CONNECTED:
+            self.at += time.monotonic() - self._queued_since
+            self._queued_since = None
+
+
+#: the budget of the call running in this thread (None: no deadline)
+_budget: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
+    "batchkit_budget", default=None
+)
+
+
+def current() -> Budget | None:
+    """The budget of the call running in this thread, if it has one."""
+    return _budget.get()
 
 
 def remaining() -> float | None:
     """Seconds left before the current call's deadline (None without one; may be <= 0)."""
-    deadline = _deadline.get()
-    return None if deadline is None else deadline - time.monotonic()
+    budget = _budget.get()
+    return None if budget is None else budget.remaining()
 
 
 @contextmanager
-def deadline(at: float | None) -> Iterator[None]:
-    """Run the block under the monotonic deadline `at` (None: no deadline)."""
-    token = _deadline.set(at)
+def deadline(budget: Budget | None) -> Iterator[None]:
+    """Run the block under `budget` (None: no deadline)."""
+    token = _budget.set(budget)
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _budget.reset(token)
 
 
 def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
@@ -109,7 +153,8 @@ def transport(limits: httpx.Limits) -> httpx.HTTPTransport:
     """httpx's own transport, its connection pool on a `DeadlineBackend`.
 
     httpx does not pass a network backend through, so the pool's backend is wrapped in
-    place; `tests/client/test_deadline.py` fails loudly if an httpx release moves it.
+    place; `test_the_deadline_backend_is_installed_on_the_default_transport` (in
+    tests/client/test_hardening.py) fails loudly if an httpx release moves it.
     """
     result = httpx.HTTPTransport(limits=limits)
     pool = result._pool

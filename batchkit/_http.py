@@ -24,7 +24,8 @@ import attrs
 import httpx
 import stamina
 
-from ._deadline import deadline
+from ._deadline import Budget, deadline
+from ._deadline import current as current_budget
 from ._deadline import transport as deadline_transport
 from ._errors import (
     AuthError,
@@ -52,8 +53,8 @@ class Retry(enum.Enum):
 
     #: GET, PUT, DELETE, HEAD: connection errors, 408, 429 and 5xx.
     IDEMPOTENT = "idempotent"
-    #: Non-idempotent creates: only when the request provably never reached the server
-    #: (connect errors) or was refused before any work (429, 503).
+    #: Non-idempotent creates: only when the request provably was never applied
+    #: (`never_applied`: connect errors, unsendable requests, 408, 429, 503).
     UNSENT_ONLY = "unsent_only"
     NEVER = "never"
 
@@ -233,8 +234,10 @@ class _Attempts:
     def __init__(self, call: Call, settings: RetrySettings) -> None:
         self.call = call
         self.settings = settings
-        budget = settings.timeout
-        self.deadline = None if budget is None else time.monotonic() + budget
+        #: the call's deadline (None: no `retry_timeout`)
+        self.budget = (
+            None if settings.timeout is None else Budget(time.monotonic() + settings.timeout)
+        )
         #: requests sent so far
         self.sent = 0
         #: an earlier attempt failed in a way that may have applied it at the server
@@ -272,7 +275,7 @@ class _Attempts:
         decision: bool | float = False
         if self._retryable(exc) and self.sent < self.settings.attempts:
             wait = self._wait(exc)
-            if self.deadline is not None and time.monotonic() + wait >= self.deadline:
+            if self.budget is not None and wait >= self.budget.remaining():
                 self.out_of_time = True
             else:
                 decision = wait
@@ -289,9 +292,7 @@ class _Attempts:
 
     def give_up(self, exc: ProviderError) -> ProviderError:
         """The final error, saying why retrying stopped when it was the time budget."""
-        timed_out = self.out_of_time or (
-            self.deadline is not None and time.monotonic() >= self.deadline
-        )
+        timed_out = self.out_of_time or (self.budget is not None and self.budget.remaining() <= 0)
         if timed_out and self._retryable(exc) and self.settings.timeout is not None:
             exc.args = (
                 f"{exc.args[0]}; gave up after {self.sent} attempt(s): the call's time budget "
@@ -348,11 +349,14 @@ class HttpSession:
         secrets: Iterable[str | None] = (),
     ) -> None:
         self.provider = provider
-        self.api_root = api_root.rstrip("/")
-        self.retry = retry or RetrySettings()
-        url = httpx.URL(self.api_root)
+        url = httpx.URL(api_root.rstrip("/"))
+        #: the API root requests go to. A user:password in the configured one is dropped: it
+        #: is never sent (auth= sets Authorization), and so no URL built from this, no log
+        #: line and no message can show it
+        self.api_root = str(url.copy_with(userinfo=b"")) if url.userinfo else str(url)
         #: the API root as messages show it: a password in it is masked
         self.shown_root = masked_url(url)
+        self.retry = retry or RetrySettings()
         #: every credential this session knows, longest first, for `redact`
         self._secrets = _secret_forms([*secrets, url.password or None])
         limits = httpx.Limits(
@@ -418,6 +422,9 @@ class HttpSession:
         # absolute URLs come from vendor Location headers: credentials go to the API's own
         # origin only, never to another host a response points at
         auth: Any = httpx.USE_CLIENT_DEFAULT if self._same_origin(request.url) else None
+        budget = current_budget()
+        if budget is not None:
+            budget.attempt(request)
         try:
             response = self.client.send(request, stream=stream, auth=auth)
         except httpx.LocalProtocolError:
@@ -477,7 +484,7 @@ class HttpSession:
         once. If it fails, the failure is replayed as the first attempt of a stamina
         context, so the hook, backoff and attempt count behave as if stamina had run it."""
         state = _Attempts(call, self.retry)
-        with deadline(state.deadline):
+        with deadline(state.budget):
             try:
                 state.sent += 1
                 return self._once(call, stream=stream)

@@ -90,7 +90,8 @@ class CommonSettings:
     """Settings every HTTP provider takes."""
 
     api_root: str
-    #: seconds for connect / read / write / pool waits
+    #: seconds for each connect / read / write (waiting for a pooled connection is not bounded:
+    #: it is our own queueing)
     timeout: float = attrs.field(
         default=30.0, validator=at_least(0, exclusive=True, maximum=MAX_SECONDS)
     )

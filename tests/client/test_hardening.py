@@ -682,3 +682,58 @@ def test_a_password_in_a_refused_api_root_is_masked_in_the_config_error(api_root
         batchkit.connect("aihub", api_root=api_root, token="t0k3n-abc")
     assert "hunter2-secret" not in str(info.value)
     assert "u:***@example.com" in str(info.value)
+
+
+def test_time_queued_for_a_pooled_connection_does_not_use_up_the_budget(monkeypatch):
+    """The budget's clock stops while a request waits for a connection of the pool (our own
+    queueing: a bulk upload may queue more requests than there are connections)."""
+    from batchkit import _deadline
+
+    now = [100.0]
+    monkeypatch.setattr(_deadline.time, "monotonic", lambda: now[0])
+    budget = _deadline.Budget(at=105.0)
+    request = httpx.Request("GET", "https://x.test/")
+    budget.attempt(request)
+    now[0] += 30.0  # queued behind other requests for 30 s
+    request.extensions["trace"]("connection.connect_tcp.started", {})
+    now[0] += 1.0  # then the request itself takes 1 s
+    request.extensions["trace"]("http11.send_request_headers.started", {})
+    assert 4.0 == budget.remaining()
+
+
+def test_httpcore_reports_the_events_that_end_a_pool_wait(monkeypatch):
+    """Guards the trace event names the budget relies on, over a real loopback socket."""
+    from batchkit import _deadline
+
+    seen: list[str] = []
+    original = _deadline.Budget._trace
+
+    def spy(self, event, info):
+        seen.append(event)
+        return original(self, event, info)
+
+    monkeypatch.setattr(_deadline.Budget, "_trace", spy)
+    server = _RedirectingServer(307)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        provider = batchkit.connect(
+            "aihub", api_root=f"http://127.0.0.1:{server.server_port}/api", token="tok-123456"
+        )
+        provider.upload_file("7", "a.pdf", b"%PDF-1.7")
+    finally:
+        server.shutdown()
+        thread.join()
+    assert set(seen) & _deadline._CONNECTED
+
+
+def test_a_password_in_api_root_never_reaches_a_debug_log_or_the_wire(kit, caplog):
+    """The user:password of an api_root is not sent (auth= sets Authorization) and so
+    appears in no URL the client builds: not in DEBUG logs, not in requests."""
+    rec = kit.Recorder(lambda request: httpx.Response(200, json=AIHUB_BATCH))
+    provider = batchkit.connect("aihub", api_root="https://u:hunter2-secret@aihub.test/api",
+                                token=kit.TOKEN, transport=rec.transport)
+    with caplog.at_level("DEBUG", logger="batchkit"):
+        provider.get_batch("7")
+    assert "hunter2-secret" not in caplog.text
+    assert ["https://aihub.test/api/v2/batches/7"] == [str(r.url) for r in rec.requests]
