@@ -127,14 +127,12 @@ class ScaleProvider(BatchProvider):
             # adopt the existing batch only if our own earlier attempt could have made it
             # (its response was lost): after a 429 / 503 / connect error it cannot have
             if not e.earlier_attempt_may_have_applied:
-                raise Conflict(
+                # the same error (its attempts and status kept), with a message that says why
+                e.args = (
                     f"scale create_batch: a batch named {name!r} already exists: batch names "
                     "are unique per Scale account; pick another name or get_batch() it",
-                    provider=self.name,
-                    operation="create_batch",
-                    status=e.status,
-                    vendor_message=e.vendor_message,
-                ) from None
+                )
+                raise
             existing = self.get_batch(name)
             if existing.project != project:
                 raise
@@ -268,15 +266,12 @@ class ScaleProvider(BatchProvider):
         try:
             return wire.parse_project(self.http.send(wire.create_project(body)))
         except Conflict as e:
-            raise Conflict(
+            e.args = (
                 f"scale create_project: a project named {name!r} already exists"
                 + (
                     " (possibly created by an earlier attempt whose response was lost)"
                     if e.earlier_attempt_may_have_applied
                     else ""
                 ),
-                provider=self.name,
-                operation="create_project",
-                status=e.status,
-                vendor_message=e.vendor_message,
-            ) from None
+            )
+            raise
