@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ._errors import JobFailed, JobTimeout
 from ._models import Job, JobState
+from ._validate import seconds
 
 
 def wait(
@@ -19,7 +20,11 @@ def wait(
     clock: Callable[[], float] = time.monotonic,
 ) -> Job:
     """Poll until the job is COMPLETE (returned), FAILED / CANCELLED (`JobFailed`) or
-    `timeout` seconds pass (`JobTimeout`). Waits grow ×2 from `initial` to `maximum`."""
+    `timeout` seconds pass (`JobTimeout`). Waits grow ×2 from `initial` to `maximum`.
+
+    A `timeout` that is not a finite number of seconds (NaN would never time out, a str
+    would fail mid-wait) is `InvalidInput` before the first poll."""
+    timeout = seconds("timeout", timeout)
     deadline = clock() + timeout
     delay = initial
     while True:

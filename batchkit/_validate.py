@@ -6,7 +6,7 @@ import json
 import math
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ._errors import InvalidInput
@@ -25,7 +25,8 @@ def file_name(name: object) -> str:
     """Return `name` if it is a valid batch file name, else raise `InvalidInput`.
 
     Batch file names are flat: non-empty, at most 255 characters, with an extension,
-    without `/`, `\\`, `..` or control characters, and without surrounding whitespace.
+    without `/`, `\\`, `..`, control characters or lone surrogates (text that is not UTF-8),
+    and without surrounding whitespace.
     (`..` is refused anywhere, not only as a whole name: a vendor or a downstream tool that
     joins names into paths must never see one.)
     """
@@ -48,6 +49,11 @@ def file_name(name: object) -> str:
         raise InvalidInput(f"file name {name!r} contains '..': rename it")
     if _has_control(name):
         raise InvalidInput(f"file name {name!r} contains control characters: rename it")
+    if not _encodable(name):
+        raise InvalidInput(
+            f"file name {name!r} is not valid UTF-8 (a lone surrogate: the name was read from "
+            "bytes that are not UTF-8): rename the file or pass name="
+        )
     if name != name.strip():
         raise InvalidInput(
             f"file name {name!r} starts or ends with whitespace: strip it "
@@ -77,6 +83,11 @@ def batch_name(name: object, *, max_length: int = MAX_NAME) -> str:
         )
     if _has_control(name):
         raise InvalidInput(f"batch name {name!r} contains control characters: remove them")
+    if not _encodable(name):
+        raise InvalidInput(
+            f"batch name {name!r} is not valid UTF-8 (a lone surrogate, as text decoded from "
+            "bytes that are not UTF-8 holds): pass the name as proper text"
+        )
     return name
 
 
@@ -126,6 +137,14 @@ def list_filters(
     for label, bound in (("created_after", created_after), ("created_before", created_before)):
         if bound is not None and not isinstance(bound, datetime):
             raise InvalidInput(f"{label} must be a datetime, got {type(bound).__name__}: {bound!r}")
+        if bound is not None:
+            try:  # vendors take UTC; a naive bound means UTC
+                (bound if bound.tzinfo else bound.replace(tzinfo=UTC)).astimezone(UTC)
+            except OverflowError:
+                raise InvalidInput(
+                    f"{label} {bound.isoformat()} is out of range in UTC: pass a datetime "
+                    "between years 1 and 9999 in UTC"
+                ) from None
     if isinstance(state, str):
         state = BatchState.__members__.get(state.strip().upper(), state)
     if state is None or (isinstance(state, BatchState) and state is not BatchState.UNKNOWN):
@@ -190,8 +209,17 @@ def json_object(label: str, value: object) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidInput(f"{label} must be a mapping, got {type(value).__name__}: {value!r}")
     try:
-        # allow_nan=False refuses NaN/inf; default= names what JSON cannot hold
-        json.dumps(value, allow_nan=False, default=_not_json, check_circular=True)
+        # allow_nan=False refuses NaN/inf; default= names what JSON cannot hold; encoded as
+        # httpx sends it, so text that is not UTF-8 (a lone surrogate) is caught here too
+        json.dumps(
+            value, ensure_ascii=False, allow_nan=False, default=_not_json, check_circular=True
+        ).encode("utf-8")
+    except UnicodeEncodeError as e:
+        bad = e.object[e.start : e.end]
+        raise InvalidInput(
+            f"{label} holds text that is not valid UTF-8 ({bad!r}, a lone surrogate): JSON "
+            "cannot carry it; pass proper text"
+        ) from None
     except _NotJSON as e:
         raise InvalidInput(
             f"{label} holds {e}: JSON cannot carry it; convert it (e.g. a datetime to isoformat())"

@@ -682,7 +682,8 @@ def files_upload(
     """
     provider = state.provider()
     provider.require(Capability.UPLOAD_FILES, "upload")
-    provider.get_batch(batch_id)  # a missing batch is one clear 404, not a failure per file
+    # no get_batch here: upload() checks the paths first (a bad one is a usage error with
+    # nothing sent), then fetches the batch once (a missing one is one 404, not one per file)
     try:
         with UploadView(state.console, quiet=state.json) as view, _second_ctrl_c_quits(batch_id):
             report = provider.upload(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import os
@@ -21,8 +22,25 @@ from .._models import TaskCounts, UploadReport
 PIPE_WIDTH = 160
 
 
+def tolerant_stdout() -> None:
+    """Let stdout print text that is not UTF-8 escaped instead of failing.
+
+    A file name read from bytes that are not UTF-8 holds lone surrogates (``\udce9``);
+    printing one to a strict UTF-8 stdout raises UnicodeEncodeError after the command's work
+    is done. With ``backslashreplace`` it prints as ``\udce9``: readable, and inside a JSON
+    string exactly the escape JSON uses for it.
+    """
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is None or getattr(stream, "errors", None) != "strict":
+        return
+    with contextlib.suppress(Exception):  # a stream that cannot change: print as it is
+        reconfigure(errors="backslashreplace")
+
+
 def make_console() -> Console:
     """A console on the current stdout: rich on a terminal, plain and wide in a pipe."""
+    tolerant_stdout()
     console = Console(highlight=False)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console = Console(highlight=False, width=PIPE_WIDTH)
@@ -96,6 +114,7 @@ def to_jsonable(value: Any) -> Any:
 
 def emit_json(document: Any) -> None:
     """Write one JSON document to stdout (``--json`` mode), newline-terminated."""
+    tolerant_stdout()
     sys.stdout.write(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
