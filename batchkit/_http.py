@@ -122,7 +122,7 @@ def check_api_root(api_root: str, *, allow_insecure_http: bool, setting: str) ->
     """Validate an API root URL; plain http only for loopback hosts unless allowed."""
     try:
         url = httpx.URL(api_root)
-    except (httpx.InvalidURL, TypeError) as e:
+    except (httpx.InvalidURL, TypeError, UnicodeError) as e:
         raise ConfigError(f"{setting} is not a URL: {e}") from None
     shown = repr(masked_url(url))
     if url.scheme not in ("http", "https") or not url.host:

@@ -97,7 +97,9 @@ class BatchProvider(abc.ABC):
                     f"batch {batch.name!r} came from provider {batch.provider!r}, not "
                     f"{self.name!r}: pass it to the {batch.provider!r} provider"
                 )
-            return batch.id
+            if not isinstance(batch.id, str):
+                raise InvalidInput(f"Batch.id must be a str, got {batch.id!r:.80}")
+            return self._check_batch_id(batch.id)
         if isinstance(batch, bool) or not isinstance(batch, str | int):
             raise InvalidInput(
                 f"expected a Batch or a batch id, got {type(batch).__name__}: {batch!r}"

@@ -153,6 +153,39 @@ def list_filters(
     raise InvalidInput(f"state must be a BatchState or one of {known}; got {state!r}")
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A (checked) bound as an aware datetime: naive ones are UTC, as the vendors take them."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def flag(label: str, value: object) -> bool:
+    """Return `value` if it is True or False (not 0, "yes" or None)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{label} must be True or False, got {value!r}")
+    return value
+
+
+def options(value: object) -> dict[str, Any]:
+    """`options=` as a dict: None (no options) or a mapping with str keys."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidInput(
+            f"options must be a mapping of option names to values, or None; got "
+            f"{type(value).__name__}: {value!r:.80}"
+        )
+    return dict(value)
+
+
+def path_segment(label: str, value: object) -> str:
+    """Return `value` if it is a name that is one path segment (a workspace, say)."""
+    text(label, value)
+    assert isinstance(value, str)
+    if "/" in value or value in (".", ".."):
+        raise InvalidInput(f"{label} {value!r} must be a single name: no '/', not '.' or '..'")
+    return value
+
+
 #: the longest wait a caller may ask for: a day (a larger one is a unit mistake)
 MAX_WAIT_SECONDS = 86_400.0
 
@@ -195,7 +228,11 @@ def url(label: str, value: object) -> str:
 
     text(label, value, max_length=2048)
     assert isinstance(value, str)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parses the port: ValueError if it is not one
+    except ValueError:  # "Invalid IPv6 URL", a bad port...
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
         raise InvalidInput(
             f"{label} {value!r} must be an absolute http(s) URL, e.g. https://example.com/hook"

@@ -35,14 +35,20 @@ from ..._settings import (
 )
 from ..._sources import ByteSource, deliver, open_source
 from ..._validate import (
+    MAX_NAME,
+    as_utc,
     batch_name,
     byte_range,
     file_name,
+    flag,
     list_filters,
+    path_segment,
     positive_int,
     seconds,
     text,
+    url,
 )
+from ..._validate import options as check_options
 from . import _protocol as wire
 from ._wire import PartId
 
@@ -52,6 +58,8 @@ DEFAULT_API_ROOT = "https://aihub.instabase.com/api"
 #: the docs: "the suggested max size for each file is 10 MB. For larger files, use multipart"
 MULTIPART_THRESHOLD = 10 * 1024 * 1024
 LIST_PAGE = 100
+#: the largest page list_files asks for (the emulator's cap; the spec names none)
+MAX_LIST_PAGE = 1000
 
 
 class BearerAuth(httpx.Auth):
@@ -163,10 +171,10 @@ class AIHubProvider(BatchProvider):
             raise self._unsupported("create_batch(callback=...)", Capability.CALLBACKS)
         if metadata is not None:
             raise self._unsupported("create_batch(metadata=...)", Capability.METADATA)
-        if options:
-            raise InvalidInput(f"AI Hub create_batch takes no options, got {sorted(options)}")
+        if check_options(options):
+            raise InvalidInput(f"AI Hub create_batch takes no options, got {sorted(options or {})}")
         if project is not None:
-            text("project (the AI Hub workspace name)", project)
+            path_segment("project (the AI Hub workspace name)", project)
         batch_id = wire.parse_created(self.http.send(wire.create_batch(name, project)))
         try:
             # the create response holds only the id: fetch the rest (owner, workspace,
@@ -208,8 +216,9 @@ class AIHubProvider(BatchProvider):
         """Iterate over batches (workspace and owner filtered by AI Hub; state and creation
         time filtered here, as AI Hub has no such filters)."""
         state = list_filters(state, limit, created_after, created_before)
+        created_after, created_before = as_utc(created_after), as_utc(created_before)
         if project is not None:
-            text("project (the AI Hub workspace name)", project)
+            path_segment("project (the AI Hub workspace name)", project)
         if owner is not None:
             text("owner (an AI Hub user name)", owner)
         if state not in (None, BatchState.OPEN):
@@ -267,19 +276,32 @@ class AIHubProvider(BatchProvider):
 
     def get_job(self, job: Job | str) -> Job:
         """Poll a job once (a `Job` handle, or a batches job id)."""
-        if isinstance(job, str) and job:
+        job = self._check_job(job)
+        url = job.url or wire.job_path(job.id)
+        return wire.parse_job(self.http.send(wire.get_job(url)), job)
+
+    def _check_job(self, job: object) -> Job:
+        if isinstance(job, str):
             job = Job(provider=self.name, id=job)
         if not isinstance(job, Job):
             raise InvalidInput(
                 f"expected a Job (as delete_batch(wait=False) returns) or a job id, "
-                f"got {type(job).__name__}: {job!r}"
+                f"got {type(job).__name__}: {job!r:.80}"
             )
-        url = job.url or wire.job_path(job.id)
-        return wire.parse_job(self.http.send(wire.get_job(url)), job)
+        if job.provider != self.name:
+            raise InvalidInput(
+                f"job {job.id!r:.80} came from provider {job.provider!r}, not {self.name!r}: "
+                f"poll it with the {job.provider!r} provider"
+            )
+        text("job id", job.id, max_length=1024)
+        if job.url is not None:
+            url("job url", job.url)
+        return job
 
     def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
         """Poll with backoff until COMPLETE; `JobFailed` / `JobTimeout` otherwise."""
         seconds("timeout", timeout)
+        job = self._check_job(job)
         s = self.settings
         return wait_for(
             lambda: self.get_job(job),
@@ -360,8 +382,12 @@ class AIHubProvider(BatchProvider):
     def abort_upload_session(self, session: str) -> None:
         """Abort a multipart upload session (its URL, as the resume journal records it):
         its parts are discarded. A session that is already gone counts as aborted."""
-        if not isinstance(session, str) or not session:
-            raise InvalidInput(f"expected a multipart session URL, got {session!r}")
+        url("session (a multipart session URL)", session)
+        if "/multipart-upload/sessions/" not in session:
+            raise InvalidInput(
+                f"{session!r:.120} is not an AI Hub multipart session URL "
+                "(<API-ROOT>/v2/batches/multipart-upload/sessions/<id>)"
+            )
         with contextlib.suppress(NotFound):  # committed, aborted or expired already
             self.http.send(wire.abort_multipart(session))
         sessions.closed(session)
@@ -370,7 +396,9 @@ class AIHubProvider(BatchProvider):
         """Iterate over the batch's files, following page tokens lazily."""
         batch_id = self.batch_id(batch)
         if page_size is not None:
-            positive_int("page_size", page_size)
+            # a hint: the spec names no maximum; larger pages are asked as MAX_LIST_PAGE
+            # (the listing is the same, in more pages)
+            page_size = min(positive_int("page_size", page_size), MAX_LIST_PAGE)
 
         def fetch(token: str | None) -> tuple[list[BatchFile], str | None, bool]:
             call = wire.list_files(batch_id, page_size=page_size, token=token)
@@ -469,6 +497,7 @@ class AIHubProvider(BatchProvider):
         Returns True if the server reported a new file (201), False otherwise.
         """
         _check_fs_path(path)
+        flag("overwrite", overwrite)
         file_name(path.rstrip("/").rsplit("/", 1)[-1])
         source = open_source(data)
         try:
@@ -501,8 +530,15 @@ def _check_wait(wait: object, timeout: object) -> None:
 def _check_fs_path(path: object) -> None:
     if not isinstance(path, str) or not path.startswith("/") or "/fs/" not in path:
         raise InvalidInput(
-            f"Filesystem API path {path!r} must look like "
+            f"Filesystem API path {path!r:.120} must look like "
             "/<org or user>/<workspace>/fs/<drive>/<path>"
         )
-    if any(part in ("..", ".") for part in path.split("/")):
-        raise InvalidInput(f"Filesystem API path {path!r} must not contain '.' or '..'")
+    text("Filesystem API path", path, max_length=4096)
+    for part in path.split("/"):
+        if part in ("..", "."):
+            raise InvalidInput(f"Filesystem API path {path!r} must not contain '.' or '..'")
+        if len(part) > MAX_NAME:
+            raise InvalidInput(
+                f"Filesystem API path {path[:60]!r}... has a name of {len(part)} characters: "
+                f"the limit is {MAX_NAME}"
+            )

@@ -18,6 +18,7 @@ from ..._pagination import by_offset
 from ..._provider import BatchProvider, BatchRef
 from ..._settings import CommonSettings, required_credential, structure_settings
 from ..._validate import batch_name, json_object, list_filters, text, url
+from ..._validate import options as check_options
 from ..._validate import priority as check_priority
 from . import _protocol as wire
 
@@ -106,7 +107,7 @@ class ScaleProvider(BatchProvider):
         batch_name(name)
         if not project:
             raise InvalidInput("Scale batches belong to a project: pass project='<name>'")
-        extra = dict(options or {})
+        extra = check_options(options)
         unknown = set(extra) - _CREATE_OPTIONS
         if unknown:
             raise InvalidInput(
