@@ -430,10 +430,24 @@ def projects() -> None:
     "--type", "type_", required=True, metavar="TYPE", help="Task type, e.g. imageannotation."
 )
 @click.option("--instruction", metavar="TEXT", help="Instructions shown to labelers.")
+@click.option(
+    "--rapid", is_flag=True, help="A Scale Rapid project: its batches start staging (finalize)."
+)
+@click.option(
+    "--studio", is_flag=True, help="A Scale Studio project: its batches start staging (finalize)."
+)
 @json_option
 @click.pass_obj
-def projects_create(state: State, name: str, type_: str, instruction: str | None) -> None:
-    """Create a project called NAME (a Scale batch needs one: batches create --project)."""
+def projects_create(
+    state: State, name: str, type_: str, instruction: str | None, rapid: bool, studio: bool
+) -> None:
+    """Create a project called NAME (a Scale batch needs one: batches create --project).
+
+    Batches of a standard project are in progress at once; those of a --rapid or --studio
+    project start staging, until `batches finalize`.
+    """
+    if rapid and studio:
+        raise click.UsageError("a project is --rapid or --studio, not both")
     provider = state.provider()
     create = getattr(provider, "create_project", None)
     if create is None:
@@ -445,7 +459,7 @@ def projects_create(state: State, name: str, type_: str, instruction: str | None
             supported_by=["scale"],
         )
     params = {"instruction": instruction} if instruction else None
-    project = create(name, type=type_, params=params)
+    project = create(name, type=type_, params=params, rapid=rapid or None, studio=studio or None)
     if state.json:
         emit_json(project)
         return

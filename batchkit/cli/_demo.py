@@ -73,7 +73,8 @@ def setup(provider: BatchProvider) -> str | None:
     from ..providers.scale import ScaleProvider
 
     if isinstance(provider, ScaleProvider):  # provider.name == "scale"
-        return provider.create_project(PROJECT, type="imageannotation").name
+        # a Studio project: its batches start staging, so the demo's finalize step shows
+        return provider.create_project(PROJECT, type="imageannotation", studio=True).name
     return None
 
 

@@ -52,8 +52,11 @@ class Emulator:
 
     ``tokens`` restricts the accepted AI Hub tokens / Scale API keys (default: any credential
     of visible ASCII characters, each one its own tenant). ``job_polls`` is how many polls an
-    AI Hub job stays running. ``clock`` gives Unix seconds for timestamps; ``sleep`` is the
-    async sleep used for latency (swap it to test latency without waiting).
+    AI Hub job may stay running and ``job_seconds`` how long it may take in emulated time: it
+    completes (and its deletion takes effect) at whichever comes first, polled or not
+    (``None`` switches a condition off; 0 for either completes jobs at once). ``clock`` gives
+    Unix seconds for timestamps and job timing (pass a fake one to move time by hand);
+    ``sleep`` is the async sleep used for latency (swap it to test latency without waiting).
     """
 
     #: Base URL that works with :meth:`transport` (no socket, so no real host). A
@@ -66,17 +69,22 @@ class Emulator:
         faults: Faults | None = None,
         latency: Latency | float | None = None,
         tokens: Iterable[str] | None = None,
-        job_polls: int = 2,
+        job_polls: int | None = 2,
+        job_seconds: float | None = 0.2,
         part_size: int | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Sleep | None = None,
     ) -> None:
         if part_size is not None and part_size < 1:
             raise ValueError(f"part_size must be >= 1, got {part_size}")
+        from batchkit.emulator.aihub.backend import check_job_timing
+
+        check_job_timing(job_polls=job_polls, job_seconds=job_seconds)
         self._part_size = part_size
         self._accept = _accept(None if tokens is None else frozenset(tokens))
         self._clock = clock
         self._job_polls = job_polls
+        self._job_seconds = job_seconds
         self._decider = Decider(faults, _latency(latency))
         self._requests = RequestLog()
         self._scale = ScaleBackend(clock=clock)
@@ -138,7 +146,10 @@ class Emulator:
                 storage = Path(tempfile.mkdtemp(prefix="batchkit-emulator-aihub-"))
                 self._storage.append(storage)
                 backend = AIHubBackend(
-                    clock=self._clock, storage_dir=storage, job_polls=self._job_polls
+                    clock=self._clock,
+                    storage_dir=storage,
+                    job_polls=self._job_polls,
+                    job_seconds=self._job_seconds,
                 )
                 if self._part_size is not None:
                     backend.part_size = self._part_size

@@ -119,7 +119,7 @@ def test_scale_every_operation_replays_from_cassette() -> None:
     with roots() as (_, scale_root), my_vcr.use_cassette("scale_operations.yaml"):
         p = batchkit.connect("scale", api_root=scale_root, api_key=SCALE_KEY)
         project = p.create_project("cassette-project", type="imageannotation",  # type: ignore[attr-defined]
-                                   params={"instruction": "label kittens"})
+                                   params={"instruction": "label kittens"}, studio=True)
         assert "cassette-project" == project.name
         batch = p.create_batch(name, project="cassette-project", callback="https://example.com/cb",
                                metadata={"team": "a"})

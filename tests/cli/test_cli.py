@@ -270,7 +270,7 @@ def test_delete_no_wait_returns_the_pending_job(emu_env: Emulator) -> None:
 
 def test_scale_batch_status_counts_finalize_and_prioritize(emu_env: Emulator, tenant: str) -> None:
     """Scale: task counts in status, finalize moves to in_progress, list filters by state."""
-    emu_env.scale.create_project(tenant, name="cats", type="imageannotation")
+    emu_env.scale.create_project(tenant, name="cats", type="imageannotation", studio=True)
     created = run_json("--provider", "scale", "batches", "create", "cats-1", "--project", "cats")
     assert {"id": "cats-1", "project": "cats", "state": "staging"}.items() <= created.items()
     emu_env.scale.add_tasks(tenant, "cats-1", 4)
@@ -612,9 +612,9 @@ def test_demo_with_json_prints_one_document_of_every_providers_steps() -> None:
 
 
 def test_the_scale_steps_run_from_the_command_alone(emu_env: Emulator) -> None:
-    """projects create, then batches create --project, status, finalize, prioritize."""
+    """projects create --studio, then batches create --project, finalize, prioritize."""
     created = run_json("--provider", "scale", "projects", "create", "cats", "--type",
-                       "imageannotation", "--instruction", "Box every cat")
+                       "imageannotation", "--instruction", "Box every cat", "--studio")
     assert "cats" == created["name"]
     batch = run_json("--provider", "scale", "batches", "create", "cats-1", "--project", "cats")
     assert ("cats-1", "cats", "staging") == (batch["id"], batch["project"], batch["state"])
@@ -622,6 +622,24 @@ def test_the_scale_steps_run_from_the_command_alone(emu_env: Emulator) -> None:
         "--provider", "scale", "batches", "finalize", "cats-1"
     )["state"]
     assert 0 == run("--provider", "scale", "batches", "prioritize", "cats-1", "30").exit_code
+
+
+def test_a_standard_project_batch_is_in_progress_at_once_and_finalize_keeps_it(
+    emu_env: Emulator,
+) -> None:
+    """Without --rapid/--studio a Scale project is standard: no staging, finalize a no-op."""
+    run_json("--provider", "scale", "projects", "create", "dogs", "--type", "imageannotation")
+    batch = run_json("--provider", "scale", "batches", "create", "dogs-1", "--project", "dogs")
+    assert "in_progress" == batch["state"]
+    finalized = run_json("--provider", "scale", "batches", "finalize", "dogs-1")
+    assert "in_progress" == finalized["state"]
+
+
+def test_projects_create_refuses_rapid_and_studio_together(emu_env: Emulator) -> None:
+    """A project is Rapid or Studio (or neither), never both: a usage error, nothing sent."""
+    result = run("--provider", "scale", "projects", "create", "x", "--type", "imageannotation",
+                 "--rapid", "--studio")
+    assert ExitCode.USAGE == result.exit_code
 
 
 def test_projects_on_ai_hub_is_an_unsupported_operation(emu_env: Emulator) -> None:

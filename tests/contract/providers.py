@@ -34,7 +34,10 @@ def _aihub(emu: Emulator, credential: str) -> Setup:
 
 def _scale(emu: Emulator, credential: str) -> Setup:
     provider = batchkit.connect("scale", api_root=emu.scale_api_root, api_key=credential)
-    provider.create_project("contract", type="imageannotation")  # type: ignore[attr-defined]
+    # a Studio project: its batches start staging, so finalize has work to do
+    provider.create_project(  # type: ignore[attr-defined]
+        "contract", type="imageannotation", studio=True
+    )
     return Setup(provider, {"project": "contract"}, emu, credential)
 
 

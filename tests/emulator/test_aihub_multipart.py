@@ -46,7 +46,9 @@ START = "/v2/batches/multipart-upload"
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    with Emulator().serve() as served:
+    # deletions here advance by polls only: "while the deletion is pending" cannot race the
+    # wall clock
+    with Emulator(job_seconds=None).serve() as served:
         served.aihub.part_size = PART
         yield served
 

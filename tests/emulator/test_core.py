@@ -222,7 +222,7 @@ def test_a_lost_response_did_the_work_but_the_client_sees_a_transport_error(
     with pytest.raises(httpx.RemoteProtocolError):
         scale.post("/batches", json={"project": "p", "name": "lost"})
     assert scale.post("/batches", json={"project": "p", "name": "lost"}).status_code == 409
-    assert scale.get("/batches/lost").json()["status"] == "staging"
+    assert scale.get("/batches/lost").json()["status"] == "in_progress"
     first = emu.requests[0]
     assert (first.fault, first.status, first.tenant) == ("lost_response", 200, "core-key")
 

@@ -54,10 +54,16 @@ def path(name: str) -> str:
     return quoted.replace(".", "%2E") if name in (".", "..") else quoted
 
 
-def make_project(http: httpx.Client, key: str, name: str = "proj") -> dict[str, Any]:
+def make_project(http: httpx.Client, key: str, name: str = "proj", **fields: Any) -> dict[str, Any]:
+    """Create a project (a standard one unless ``rapid=True`` / ``studio=True`` is passed)."""
     response = http.post(
         "/projects",
-        json={"type": "imageannotation", "name": name, "params": {"instruction": "Label it"}},
+        json={
+            "type": "imageannotation",
+            "name": name,
+            "params": {"instruction": "Label it"},
+            **fields,
+        },
         auth=auth(key),
     )
     assert response.status_code == 200, response.text
@@ -102,6 +108,8 @@ def test_create_project_with_a_taken_name_is_409(http: httpx.Client, key: str):
         {"name": "", "type": "x"},
         {"name": 3, "type": "x"},
         {"name": "p", "type": "x", "params": []},
+        {"name": "p", "type": "x", "rapid": "yes"},
+        {"name": "p", "type": "x", "studio": 1},
     ],
 )
 def test_create_project_without_a_valid_name_or_type_is_400(
@@ -114,16 +122,58 @@ def test_create_project_without_a_valid_name_or_type_is_400(
     assert response.json()["error"]
 
 
+def test_get_project_returns_the_created_project(http: httpx.Client, key: str):
+    """``GET /v1/projects/<name>`` (the SDK's get_project) answers the project as created."""
+    created = make_project(http, key, "a bc/def", rapid=False)
+    response = http.get(f"/projects/{path('a bc/def')}", auth=auth(key))
+    assert (200, created) == (response.status_code, response.json())
+    assert [{"version": 0, "instruction": "Label it"}] == response.json()["param_history"]
+
+
+def test_get_unknown_or_another_customers_project_is_404(http: httpx.Client, key: str):
+    """An unknown project, or another API key's, is a 404 with an error message."""
+    make_project(http, key)
+    for api_key, name in ((key, "nope"), (key + "-other", "proj")):
+        response = http.get(f"/projects/{name}", auth=auth(api_key))
+        assert 404 == response.status_code
+        assert name in response.json()["error"]
+
+
+def test_list_projects_is_a_bare_array_of_the_customers_projects_oldest_first(
+    http: httpx.Client, key: str
+):
+    """``GET /v1/projects`` (the SDK's projects()) answers a JSON array, unpaged."""
+    first = make_project(http, key, "first")
+    second = make_project(http, key, "second", studio=True)
+    response = http.get("/projects", auth=auth(key))
+    assert (200, [first, second]) == (response.status_code, response.json())
+    assert [] == http.get("/projects", auth=auth(key + "-other")).json()
+
+
+def test_projects_endpoints_refuse_other_methods_with_405(http: httpx.Client, key: str):
+    """``/v1/projects`` takes GET and POST; ``/v1/projects/<name>`` only GET."""
+    listing = http.delete("/projects", auth=auth(key))
+    assert (405, {"GET", "POST"}) == (
+        listing.status_code,
+        set(listing.headers["allow"].split(", ")),
+    )
+    one = http.post("/projects/p", json={}, auth=auth(key))
+    assert (405, "GET") == (one.status_code, one.headers["allow"])
+
+
 # -- create / get ------------------------------------------------------------------------
 
 
-def test_create_batch_answers_200_with_a_staging_batch(http: httpx.Client, key: str):
-    """A created batch is 200 (never 201) and shaped like the docs' batch object."""
+def test_create_batch_answers_200_with_an_in_progress_batch_in_a_standard_project(
+    http: httpx.Client, key: str
+):
+    """A created batch is 200 (never 201), shaped like the docs' batch object, and in a
+    standard project (neither Rapid nor Studio) already ``in_progress``: nothing to finalize."""
     make_project(http, key)
     body = make_batch(http, key, "b1", callback="https://example.com/cb", metadata={"k": [1]})
     assert body["name"] == "b1"
     assert body["project"] == "proj"
-    assert body["status"] == "staging"
+    assert body["status"] == "in_progress"
     assert body["callback"] == "https://example.com/cb"
     assert body["metadata"] == {"k": [1]}
     assert ISO_MS_Z.match(body["created_at"])
@@ -187,9 +237,37 @@ def test_get_batch_returns_the_batch_and_404_for_an_unknown_name(http: httpx.Cli
 # -- finalize / status / tasks -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", ["rapid", "studio"])
+def test_rapid_and_studio_projects_create_staging_batches(http: httpx.Client, key: str, kind: str):
+    """Only Rapid and Studio projects stage their batches until finalize."""
+    make_project(http, key, **{kind: True})
+    assert "staging" == make_batch(http, key, "b")["status"]
+    assert "staging" == http.get("/batches/b", auth=auth(key)).json()["status"]
+
+
+@pytest.mark.parametrize(
+    "flags", [{}, {"rapid": False, "studio": False}, {"rapid": None, "studio": None}]
+)
+def test_projects_with_rapid_and_studio_false_or_absent_create_in_progress_batches(
+    http: httpx.Client, key: str, flags: dict[str, Any]
+):
+    """``rapid``/``studio`` false, null (as the SDK may send) or absent: a standard project."""
+    make_project(http, key, **flags)
+    assert "in_progress" == make_batch(http, key, "b")["status"]
+
+
+def test_finalize_on_an_in_progress_batch_returns_it_unchanged(http: httpx.Client, key: str):
+    """In a standard project finalize "will not do anything": 200 with the batch as it was."""
+    make_project(http, key)
+    created = make_batch(http, key, "b")
+    response = http.post("/batches/b/finalize", auth=auth(key))
+    assert (200, created) == (response.status_code, response.json())
+    assert created == http.get("/batches/b", auth=auth(key)).json()
+
+
 def test_finalize_moves_staging_to_in_progress_and_repeats_harmlessly(http: httpx.Client, key: str):
     """Finalize answers 200 with the in_progress batch, again on a second call."""
-    make_project(http, key)
+    make_project(http, key, studio=True)
     make_batch(http, key, "b")
     first = http.post("/batches/b/finalize", auth=auth(key))
     again = http.post("/batches/b/finalize", json={"batchName": "b"}, auth=auth(key))
@@ -208,7 +286,7 @@ def test_status_counts_tasks_by_state(emulator: Emulator, http: httpx.Client, ke
     emulator.scale.complete_tasks(key, "b", 1, outcome="canceled")
     response = http.get("/batches/b/status", auth=auth(key))
     assert response.json() == {
-        "status": "staging",
+        "status": "in_progress",
         "pending": 2,
         "completed": 1,
         "error": 1,
@@ -221,7 +299,7 @@ def test_status_counts_tasks_by_state(emulator: Emulator, http: httpx.Client, ke
 
 def test_a_finalized_batch_completes_when_its_last_task_is_done(http: httpx.Client, key: str):
     """Over the control endpoints: tasks done after finalize make the batch completed."""
-    make_project(http, key)
+    make_project(http, key, rapid=True)
     make_batch(http, key, "b c/d")
     control = f"{http.base_url.scheme}://{http.base_url.netloc.decode()}/_emulator/scale"
     added = http.post(f"{control}/batches/{path('b c/d')}/tasks", json={"count": 3}, auth=auth(key))
@@ -421,7 +499,7 @@ def test_list_batches_not_detailed_leaves_counts_out(http: httpx.Client, key: st
 
 def test_list_batches_filters_by_project_and_status(http: httpx.Client, key: str):
     """project and status filters narrow the list, with project names containing spaces."""
-    make_project(http, key, "my proj")
+    make_project(http, key, "my proj", studio=True)
     make_project(http, key, "other")
     make_batch(http, key, "a", project="my proj")
     make_batch(http, key, "b", project="my proj")
@@ -522,7 +600,7 @@ def test_tokens_restrict_the_accepted_api_keys_in_process():
 def test_customers_never_see_or_change_each_others_batches(http: httpx.Client, key: str):
     """Another API key gets 404 for a batch, an empty list, and may reuse the name."""
     other = key + "-other"
-    make_project(http, key)
+    make_project(http, key, studio=True)
     make_batch(http, key, "mine")
     assert http.get("/batches/mine", auth=auth(other)).status_code == 404
     assert http.post("/batches/mine/finalize", auth=auth(other)).status_code == 404
@@ -575,4 +653,4 @@ def test_any_batch_name_round_trips_through_the_path(http: httpx.Client, name: s
     got = http.get(f"/batches/{path(name)}", auth=auth(key))
     assert got.json()["name"] == name
     status = http.get(f"/batches/{path(name)}/status", auth=auth(key))
-    assert status.json()["status"] == "staging"
+    assert status.json()["status"] == "in_progress"

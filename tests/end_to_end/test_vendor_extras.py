@@ -100,7 +100,7 @@ def test_filesystem_head_tells_folders_from_files(served_emulator: Emulator, ten
 def test_scale_list_filters_by_state_time_and_limit(served_emulator: Emulator, tenant: str) -> None:
     """State, creation window and limit narrow the list; newest batches come first."""
     p = batchkit.connect("scale", api_root=served_emulator.scale_api_root, api_key=tenant)
-    p.create_project("filters", type="imageannotation")  # type: ignore[attr-defined]
+    p.create_project("filters", type="imageannotation", rapid=True)  # type: ignore[attr-defined]
     first = p.create_batch("first", project="filters")
     p.create_batch("second", project="filters")
     p.finalize(first)
@@ -139,3 +139,33 @@ def test_scale_metadata_and_callback_round_trip(served_emulator: Emulator, tenan
     fetched = p.get_batch("m")
     assert ({"k": 2}, "https://example.com/hook") == (fetched.raw["metadata"],
                                                      fetched.raw["callback"])
+
+
+def test_a_standard_scale_project_runs_batches_at_once(
+    served_emulator: Emulator, tenant: str
+) -> None:
+    """A batch of a standard project is in progress from creation; finalize returns it as is,
+    and projects read back by name and in the list."""
+    p = batchkit.connect("scale", api_root=served_emulator.scale_api_root, api_key=tenant)
+    p.create_project("plain", type="imageannotation")  # type: ignore[attr-defined]
+    batch = p.create_batch("plain-1", project="plain")
+    assert batchkit.BatchState.IN_PROGRESS == batch.state
+    assert batchkit.BatchState.IN_PROGRESS == p.finalize(batch).state
+    assert "plain" == p.get_project("plain").name  # type: ignore[attr-defined]
+    assert ["plain"] == [x.name for x in p.list_projects()]  # type: ignore[attr-defined]
+
+
+def test_a_file_deleted_without_waiting_leaves_listings_once_its_job_is_due(
+    tmp_path: Path,
+) -> None:
+    """Nobody polls the deletion job: the file still goes, on the emulator's clock."""
+    now = [1_000.0]
+    with Emulator(clock=lambda: now[0], job_seconds=0.5) as emu:
+        p = batchkit.connect("aihub", transport=emu.transport(), api_root=emu.aihub_api_root,
+                             token="t")
+        batch = p.create_batch("b")
+        p.upload_file(batch, "a.pdf", b"%PDF-1.7")
+        p.delete_file(batch, "a.pdf", wait=False)
+        assert ["a.pdf"] == [f.name for f in p.list_files(batch)]
+        now[0] += 1.0
+        assert [] == [f.name for f in p.list_files(batch)]

@@ -420,7 +420,8 @@ def test_scale_customers_cannot_read_list_finalize_or_prioritize_each_others_bat
     emu = served_emulator
     mine = batchkit.connect("scale", api_root=emu.scale_api_root, api_key=f"{tenant}-a")
     theirs = batchkit.connect("scale", api_root=emu.scale_api_root, api_key=f"{tenant}-b")
-    mine.create_project("p", type="imageannotation")  # type: ignore[attr-defined]
+    # a Studio project, so a finalize by another customer would show (staging → in progress)
+    mine.create_project("p", type="imageannotation", studio=True)  # type: ignore[attr-defined]
     mine.create_batch("private", project="p")
 
     for attempt in (

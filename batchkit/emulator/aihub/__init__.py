@@ -5,7 +5,7 @@ Laid out like a moto service: :mod:`.backend` holds the state (per instance, nev
 :mod:`.storage` the blobs on disk and the shared folder tree. Written from the vendor docs
 and the wire notes only; it imports nothing from batchkit's client side.
 
-    backend = AIHubBackend(storage_dir=tmp, clock=time.time, job_polls=2)
+    backend = AIHubBackend(storage_dir=tmp, clock=time.time, job_polls=2, job_seconds=0.2)
     app = AIHubApp(backend, accept=lambda token: True)   # ASGI, serves /api/...
 """
 

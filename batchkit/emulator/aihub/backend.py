@@ -12,6 +12,7 @@ import base64
 import binascii
 import bisect
 import hashlib
+import heapq
 import hmac
 import json
 import math
@@ -50,6 +51,14 @@ PENDING = "PENDING"
 RUNNING = "RUNNING"
 COMPLETE = "COMPLETE"
 
+#: Emulated seconds an asynchronous job takes (by the backend's clock) unless built otherwise.
+DEFAULT_JOB_SECONDS = 0.2
+#: Polls a job answers PENDING/RUNNING before it completes, unless built otherwise.
+DEFAULT_JOB_POLLS = 2
+#: A job is due once the clock is within this many seconds of its due time, so that a fake
+#: clock advanced by 0.1 twice reaches a 0.2 s job despite floating-point rounding.
+DUE_TOLERANCE = 1e-6
+
 
 def username_for(tenant: str) -> str:
     """The stable user name (and ``repo_owner``) of a tenant: derived from, never equal to, it."""
@@ -71,6 +80,21 @@ def check_segment(value: str, what: str) -> str:
     if value in (".", ".."):
         raise BadRequest(f"{what} {value!r} is not a valid name")
     return value
+
+
+def check_job_timing(*, job_polls: int | None, job_seconds: float | None) -> None:
+    """Refuse job timing settings that make no sense (``ValueError`` naming the value)."""
+    if job_polls is not None and (
+        isinstance(job_polls, bool) or not isinstance(job_polls, int) or job_polls < 0
+    ):
+        raise ValueError(f"job_polls must be an integer >= 0 or None, got {job_polls!r}")
+    if job_seconds is not None and (
+        isinstance(job_seconds, bool)
+        or not isinstance(job_seconds, int | float)
+        or not math.isfinite(job_seconds)
+        or job_seconds < 0
+    ):
+        raise ValueError(f"job_seconds must be a finite number >= 0 or None, got {job_seconds!r}")
 
 
 def check_batch_file_name(name: str) -> str:
@@ -126,12 +150,15 @@ class Batch:
 
 @dataclass(eq=False)
 class Job:
-    """An asynchronous deletion; it completes (and takes effect) after ``job_polls`` polls."""
+    """An asynchronous deletion; it completes (and takes effect) at ``due`` by the backend's
+    clock or after ``job_polls`` polls, whichever comes first (see :class:`AIHubBackend`)."""
 
     id: str
     tenant: str
     description: str
     action: Callable[[], str] | None
+    created: float = 0.0
+    due: float | None = None
     state: str = PENDING
     message: str = ""
     polls: int = 0
@@ -146,11 +173,16 @@ class FilePage:
     """One page of a batch's file listing."""
 
     nodes: list[dict[str, Any]]
-    next_page_token: str | None
+    #: ``""`` on the last page
+    next_page_token: str
     has_more: bool
 
     def to_json(self) -> dict[str, Any]:
-        """The list-files response body."""
+        """The list-files response body; on the last page ``next_page_token`` is ``""``.
+
+        The spec types ``next_page_token`` as a (non-nullable, optional) string: ``""`` keeps
+        the key a string on every page, and is falsy for clients that loop ``while token``.
+        """
         return {
             "nodes": self.nodes,
             "next_page_token": self.next_page_token,
@@ -232,11 +264,19 @@ class PartUpload:
 class AIHubBackend:
     """The state of one emulated AI Hub, shared by the Batches and the Filesystem API.
 
-    ``clock`` gives Unix seconds (timestamps only; nothing waits on it). ``storage_dir`` is a
-    directory this backend may fill with blob files (the caller creates and removes it).
-    ``job_polls`` is how many polls a deletion job answers ``PENDING``/``RUNNING`` before it
-    completes and takes effect; 0 completes it at once. ``part_size`` is what multipart sessions
-    announce (the attribute may be changed later; it applies to sessions started after).
+    ``clock`` gives Unix seconds, for timestamps and job timing; nothing ever waits on it.
+    ``storage_dir`` is a directory this backend may fill with blob files (the caller creates
+    and removes it).
+
+    Jobs (deletions) complete, and take effect, when the first of two things happens:
+    ``job_seconds`` of emulated time (by ``clock``) have passed since the job was created, or
+    the job has been polled ``job_polls`` times and is polled again. ``None`` switches a
+    condition off; 0 for either completes a job at once. Time is checked lazily, on every
+    operation (no thread): a job nobody polls still completes, and the deleted batch or file
+    disappears from every read once ``clock`` passes the job's due time.
+
+    ``part_size`` is what multipart sessions announce (the attribute may be changed later; it
+    applies to sessions started after).
     ``strict_part_order`` makes part *n* a 400 unless parts ``1..n-1`` were started first
     (re-sending a started part is always allowed); off by default, because a client sending
     parts concurrently, or retrying one after an injected fault, cannot promise arrival
@@ -248,20 +288,21 @@ class AIHubBackend:
         *,
         storage_dir: Path,
         clock: Callable[[], float] = time.time,
-        job_polls: int = 2,
+        job_polls: int | None = DEFAULT_JOB_POLLS,
+        job_seconds: float | None = DEFAULT_JOB_SECONDS,
         part_size: int = DEFAULT_PART_SIZE,
         default_page_size: int = 100,
         max_page_size: int = 1000,
         strict_part_order: bool = False,
     ) -> None:
-        if job_polls < 0:
-            raise ValueError(f"job_polls must be >= 0, got {job_polls}")
+        check_job_timing(job_polls=job_polls, job_seconds=job_seconds)
         if part_size < 1:
             raise ValueError(f"part_size must be >= 1, got {part_size}")
         if not 1 <= default_page_size <= max_page_size:
             raise ValueError("need 1 <= default_page_size <= max_page_size")
         self.clock = clock
         self.job_polls = job_polls
+        self.job_seconds = job_seconds
         self.part_size = part_size
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
@@ -271,6 +312,10 @@ class AIHubBackend:
         self._lock = threading.RLock()
         self._batches: dict[int, Batch] = {}
         self._jobs: dict[str, Job] = {}
+        #: pending jobs with a due time: (due, sequence, job), earliest first
+        self._due: list[tuple[float, int, Job]] = []
+        self._next_job_seq = 0
+        self._settling = False
         self._sessions: dict[str, Session] = {}
         self._next_batch_id = 1
         self._next_part_id = 1
@@ -318,6 +363,7 @@ class AIHubBackend:
     def get_batch(self, tenant: str, batch_id: int) -> Batch:
         """The tenant's batch ``batch_id``; 404 when unknown or another tenant's."""
         with self._lock:
+            self._settle()
             batch = self._batches.get(batch_id)
             if batch is None or batch.tenant != tenant:
                 raise not_found(f"batch {batch_id}")
@@ -340,6 +386,7 @@ class AIHubBackend:
     ) -> list[Batch]:
         """The tenant's batches by ascending id, filtered, then sliced by offset and limit."""
         with self._lock:
+            self._settle()
             found = [
                 b
                 for b in sorted(self._batches.values(), key=lambda b: b.id)
@@ -446,7 +493,7 @@ class AIHubBackend:
             page = names[start : start + page_size]
             has_more = start + page_size < len(names)
             nodes = [self._file_json(batch, name, files[name]) for name in page]
-        token = self._encode_page_token(batch_id, page[-1]) if has_more else None
+        token = self._encode_page_token(batch_id, page[-1]) if has_more else ""
         return FilePage(nodes=nodes, next_page_token=token, has_more=has_more)
 
     @staticmethod
@@ -496,16 +543,22 @@ class AIHubBackend:
     # ---- jobs ----------------------------------------------------------------------------
 
     def _new_job(self, tenant: str, description: str, action: Callable[[], str]) -> Job:
+        now = self.clock()
         job = Job(
             id=str(uuid.uuid4()),
             tenant=tenant,
             description=description,
             action=action,
+            created=now,
+            due=None if self.job_seconds is None else now + self.job_seconds,
             message=f"queued: {description}",
         )
         self._jobs[job.id] = job
-        if self.job_polls == 0:
+        if self.job_polls == 0 or self.job_seconds == 0:
             self._complete(job)
+        elif job.due is not None:
+            heapq.heappush(self._due, (job.due, self._next_job_seq, job))
+            self._next_job_seq += 1
         return job
 
     def _complete(self, job: Job) -> None:
@@ -513,17 +566,49 @@ class AIHubBackend:
         job.state = COMPLETE
         job.message = action() if action is not None else f"done: {job.description}"
 
-    def poll_job(self, tenant: str, job_id: str) -> Job:
-        """Poll a job, advancing it: ``PENDING`` on the first poll, then ``RUNNING``, then
-        ``COMPLETE`` (the deletion takes effect) on poll ``job_polls + 1``."""
+    def _settle(self) -> int:
+        """Complete, in due order, every pending job whose due time ``clock`` has reached;
+        return how many.
+
+        Called (under the lock) at the start of every operation, so emulated time alone
+        moves jobs along: what a completed deletion removed is gone from every later read.
+        """
+        if not self._due or self._settling:
+            return 0
+        self._settling = True
+        completed = 0
+        try:
+            now = self.clock()
+            while self._due and self._due[0][0] <= now + DUE_TOLERANCE:
+                job = heapq.heappop(self._due)[2]
+                if job.state != COMPLETE:
+                    self._complete(job)
+                    completed += 1
+        finally:
+            self._settling = False
+        return completed
+
+    def advance_jobs(self) -> int:
+        """Complete every job whose due time has passed by ``clock``; return how many.
+
+        Every operation does this first; call it to settle state after moving a fake clock
+        without making a request.
+        """
         with self._lock:
+            return self._settle()
+
+    def poll_job(self, tenant: str, job_id: str) -> Job:
+        """Poll a job: ``COMPLETE`` once due by the clock or on poll ``job_polls + 1``;
+        before that ``PENDING`` on the first poll and ``RUNNING`` on later ones."""
+        with self._lock:
+            self._settle()
             job = self._jobs.get(job_id)
             if job is None or job.tenant != tenant:
                 raise not_found(f"job {job_id!r}")
             if job.state == COMPLETE:
                 return job
             job.polls += 1
-            if job.polls > self.job_polls:
+            if self.job_polls is not None and job.polls > self.job_polls:
                 self._complete(job)
             elif job.polls == 1:
                 job.state, job.message = PENDING, f"queued: {job.description}"
@@ -534,7 +619,8 @@ class AIHubBackend:
     def finish_jobs(self, tenant: str | None = None) -> int:
         """Complete every pending job (of ``tenant``, or of everyone) now; return how many.
 
-        Same effect as polling each one to the end: handy when a test does not poll.
+        Same effect as letting each one run to the end (in creation order), whether or not it
+        is due yet: handy with ``job_seconds=None`` or a fake clock.
         """
         with self._lock:
             pending = [
@@ -583,6 +669,7 @@ class AIHubBackend:
         if not slash or not filename:
             raise BadRequest(f"path {path!r} must be a batch folder path followed by '/<filename>'")
         with self._lock:
+            self._settle()
             for batch in self._batches.values():
                 if batch.tenant == tenant and folder_text in (
                     "/".join(batch.folder),
@@ -592,6 +679,7 @@ class AIHubBackend:
         raise not_found(f"batch folder {folder_text!r}")
 
     def _session(self, tenant: str, session_id: str) -> Session:
+        self._settle()
         session = self._sessions.get(session_id)
         if session is None or session.tenant != tenant:
             raise not_found(f"multipart upload session {session_id!r}")
@@ -634,6 +722,7 @@ class AIHubBackend:
         session, num = upload.session, upload.num
         with self._lock:
             current = self._end_upload(upload)
+            self._settle()
             if upload.overflowed:
                 raise BadRequest(
                     f"part {num} is larger than the session's part_size of "
@@ -722,6 +811,7 @@ class AIHubBackend:
     def open_sessions(self, tenant: str | None = None) -> list[str]:
         """Ids of the multipart sessions still open (of ``tenant``, or of everyone)."""
         with self._lock:
+            self._settle()
             return [s.id for s in self._sessions.values() if tenant is None or s.tenant == tenant]
 
     def abort_multipart(self, tenant: str, session_id: str) -> None:
@@ -737,6 +827,7 @@ class AIHubBackend:
     # ---- Filesystem API ------------------------------------------------------------------
 
     def _fs_path(self, tenant: str, path: Sequence[str]) -> tuple[str, ...]:
+        self._settle()
         if not path or path[0] != self.username(tenant):
             shown = "/" + "/".join(path)
             raise not_found(f"path {shown!r}")

@@ -239,7 +239,9 @@ async def list_files(call: Call) -> Response:
 
 
 async def poll_job(call: Call) -> Response:
-    """``GET /v2/batches/jobs/<id>`` (and ``/v2/files/delete/jobs/<id>``) → state, message."""
+    """``GET /v2/jobs/<id>`` (the spec's preferred poll, the SDK's ``jobs.status``), and the
+    same over ``/v2/batches/jobs/<id>`` and ``/v2/files/delete/jobs/<id>`` → 200
+    ``{"state", "message"}``; 404 for an unknown job or another tenant's."""
     return json_response(call.backend.poll_job(call.tenant, call.params["job_id"]).to_json())
 
 

@@ -74,6 +74,7 @@ URL_PATTERNS: tuple[Route, ...] = (
         {"PUT": r.upload_file, "DELETE": r.delete_file},
     ),
     Route("api/v2/files/delete/jobs/{job_id}", {"GET": r.poll_job}),
+    Route("api/v2/jobs/{job_id}", {"GET": r.poll_job}),
     Route(
         "api/v2/files/" + TAIL,
         {"GET": r.fs_read, "HEAD": r.fs_head, "PUT": r.fs_write, "DELETE": r.fs_delete},

@@ -37,6 +37,12 @@ class _Project:
     created_at: float
     extra: dict[str, Any]
 
+    @property
+    def stages_batches(self) -> bool:
+        """Whether batches start in ``staging`` (Rapid and Studio projects) and need a
+        finalize; a standard project's batches start ``in_progress``."""
+        return bool(self.extra.get("rapid")) or bool(self.extra.get("studio"))
+
     def to_json(self) -> dict[str, Any]:
         instruction = self.params.get("instruction", "")
         return {
@@ -143,12 +149,17 @@ class ScaleBackend:
             return project.to_json()
 
     def get_project(self, api_key: str, name: str) -> dict[str, Any]:
-        """One project of this customer."""
+        """One project of this customer (``GET /v1/projects/<name>``); unknown → 404."""
         with self._lock:
             project = self._customer(api_key).projects.get(name)
             if project is None:
                 raise NotFound(f"Project {name!r} not found")
             return project.to_json()
+
+    def list_projects(self, api_key: str) -> list[dict[str, Any]]:
+        """Every project of this customer, oldest first (``GET /v1/projects``: a bare array)."""
+        with self._lock:
+            return [project.to_json() for project in self._customer(api_key).projects.values()]
 
     # -- batches --------------------------------------------------------------------------
 
@@ -163,10 +174,12 @@ class ScaleBackend:
         self_label_batch: bool = False,
         metadata: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Create a batch in ``staging``; unknown project → 404, name taken → 409."""
+        """Create a batch: ``staging`` in a Rapid or Studio project (finalize starts it),
+        ``in_progress`` in a standard one; unknown project → 404, name taken → 409."""
         with self._lock:
             customer = self._customer(api_key)
-            if project not in customer.projects:
+            found = customer.projects.get(project)
+            if found is None:
                 raise NotFound(f"Project {project!r} not found")
             if name in customer.batches:
                 raise Conflict(f"Batch {name!r} already exists")
@@ -179,6 +192,7 @@ class ScaleBackend:
                 metadata=copy.deepcopy(dict(metadata or {})),
                 created_at=self._clock(),
                 seq=next(self._seq),
+                status="staging" if found.stages_batches else "in_progress",
             )
             customer.batches[name] = batch
             return batch.to_json()
@@ -189,7 +203,8 @@ class ScaleBackend:
             return self._batch(api_key, name).to_json()
 
     def finalize_batch(self, api_key: str, name: str) -> dict[str, Any]:
-        """``staging`` → ``in_progress`` (or ``completed`` if every task is done); else a no-op."""
+        """``staging`` → ``in_progress`` (or ``completed`` if every task is done); else a no-op
+        answering the batch unchanged (as the docs say for non-Rapid/Studio customers)."""
         with self._lock:
             batch = self._batch(api_key, name)
             if batch.status == "staging":

@@ -192,7 +192,7 @@ class ScaleApp:
                 raise Unauthorized("Invalid API key")
             scope[TENANT_KEY] = api_key
             handler_name, params = urls.resolve(request.method, scope["raw_path"])
-            handler = cast(Callable[[_Call], dict[str, Any]], getattr(self, "_" + handler_name))
+            handler = cast(Callable[[_Call], Any], getattr(self, "_" + handler_name))
             payload = handler(_Call(api_key, body, request.query_params, params))
             response = JSONResponse(payload, status_code=200)
         except ScaleError as exc:
@@ -211,10 +211,21 @@ class ScaleApp:
         params = body.get("params")
         if params is not None and not isinstance(params, dict):
             raise BadRequest(f"'params' must be an object, got {json.dumps(params)}")
+        for flag in ("rapid", "studio"):
+            value = body.get(flag)
+            if value is not None and not isinstance(value, bool):
+                raise BadRequest(f"{flag!r} must be a boolean, got {json.dumps(value)}")
         extra = {k: v for k, v in body.items() if k not in ("name", "type", "params")}
         return self.backend.create_project(
             call.api_key, name=name, type=type_, params=params, **extra
         )
+
+    def _get_project(self, call: _Call) -> dict[str, Any]:
+        return self.backend.get_project(call.api_key, call.name)
+
+    def _list_projects(self, call: _Call) -> list[dict[str, Any]]:
+        # a bare JSON array, unpaged: the SDK's ``projects()`` iterates the body itself
+        return self.backend.list_projects(call.api_key)
 
     def _create_batch(self, call: _Call) -> dict[str, Any]:
         body = call.object()

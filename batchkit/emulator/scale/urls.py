@@ -12,7 +12,9 @@ from batchkit.emulator.scale.errors import BadRequest, MethodNotAllowed, NotFoun
 
 #: (method, path pattern, handler name); ``{name}`` matches one segment.
 URLS: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/v1/projects", "list_projects"),
     ("POST", "/v1/projects", "create_project"),
+    ("GET", "/v1/projects/{name}", "get_project"),
     ("GET", "/v1/batches", "list_batches"),
     ("POST", "/v1/batches", "create_batch"),
     ("GET", "/v1/batches/{name}", "get_batch"),
