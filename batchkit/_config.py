@@ -36,7 +36,7 @@ MAX_CONFIG_BYTES = 1024 * 1024
 def config_candidates(explicit: str | Path | None = None) -> list[Path]:
     """Where a config file is looked for, in order."""
     if explicit is not None:
-        return [Path(explicit)]
+        return [Path(_config_path(explicit))]
     if os.environ.get("BATCHKIT_CONFIG"):
         return [Path(os.environ["BATCHKIT_CONFIG"])]
     paths = []
@@ -44,6 +44,26 @@ def config_candidates(explicit: str | Path | None = None) -> list[Path]:
         paths.append(Path.cwd() / CONFIG_NAME)
     paths.append(Path(platformdirs.user_config_dir("batchkit")) / CONFIG_NAME)
     return paths
+
+
+def _config_path(explicit: object) -> str:
+    """`config=` as text, if it is a path (a str or os.PathLike of text) that is not empty."""
+    if not isinstance(explicit, str | os.PathLike):
+        raise ConfigError(
+            f"config must be the path of a batchkit.toml (a str or pathlib.Path), or None; "
+            f"got {type(explicit).__name__}: {explicit!r:.80}"
+        )
+    try:
+        text = os.fspath(explicit)
+    except TypeError as e:
+        raise ConfigError(f"config {explicit!r:.80} is not a usable path: {e}") from None
+    if not isinstance(text, str):
+        raise ConfigError(
+            f"config must name the path as text (str), got {type(text).__name__}: {text!r:.80}"
+        )
+    if not text:
+        raise ConfigError("config is an empty path: pass the path of a batchkit.toml, or None")
+    return text
 
 
 def load_config(explicit: str | Path | None = None) -> tuple[dict[str, Any], Path | None]:
@@ -165,6 +185,15 @@ def resolve(
     """
     from ._registry import _did_you_mean, provider_class
 
+    for label, value, example in (
+        ("provider", provider, "'aihub'"),
+        ("profile", profile, "'prod'"),
+    ):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(
+                f"{label} must be a name (a str, e.g. {example}) or None; got "
+                f"{type(value).__name__}: {value!r:.80}"
+            )
     profile = profile or os.environ.get("BATCHKIT_PROFILE") or None
     data: dict[str, Any] = {}
     path: Path | None = None

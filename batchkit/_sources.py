@@ -7,6 +7,7 @@ one file can be read concurrently.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import tempfile
@@ -15,9 +16,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from ._errors import InvalidInput
+from ._validate import local_path, shorten
 
 #: where a download goes: None (return the bytes), a path, or a writable binary stream
 Dest = str | Path | IO[bytes] | None
@@ -58,9 +60,11 @@ class _Path(ByteSource):
         try:
             self.size = path.stat().st_size
         except OSError as e:
-            raise InvalidInput(f"cannot read {str(path)!r}: {e.strerror or e}") from None
+            raise InvalidInput(f"cannot read {shorten(str(path))!r}: {e.strerror or e}") from None
         if not path.is_file():
-            raise InvalidInput(f"{str(path)!r} is not a file: pass a file path, bytes or a stream")
+            raise InvalidInput(
+                f"{shorten(str(path))!r} is not a file: pass a file path, bytes or a stream"
+            )
         self.path = path
 
     def reader(self, offset: int = 0, length: int | None = None) -> Callable[[], Iterator[bytes]]:
@@ -123,7 +127,7 @@ def open_source(data: object, *, spool_limit: int = 16 << 20) -> ByteSource:
     if isinstance(data, bytes | bytearray | memoryview):
         return _Bytes(data)
     if isinstance(data, str | os.PathLike):
-        return _Path(Path(data))
+        return _Path(Path(local_path("upload path", data)))
     if hasattr(data, "read"):
         stream: IO[bytes] = data  # type: ignore[assignment]
         if not isinstance(stream.read(0), bytes):
@@ -156,15 +160,23 @@ def target_path(dest: str | os.PathLike[str], name: str) -> Path:
         if isinstance(e, InvalidInput):
             raise
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        shown = os.fspath(dest)
-        shown = shown if len(shown) <= 80 else f"{shown[:60]}... ({len(shown)} characters)"
+        shown = shorten(os.fspath(dest))
         raise InvalidInput(f"cannot save to {shown!r}: {reason}; pass another path") from None
 
 
 def _target_path(dest: str | os.PathLike[str], name: str) -> Path:
     text = os.fspath(dest)
+    if not isinstance(text, str):
+        raise InvalidInput(f"cannot save to {text!r:.80}: a path must be text (str); pass one")
     if "\x00" in text:
         raise ValueError("a path cannot hold a NUL character")
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"it holds {e.object[e.start : e.end]!r}, which this system cannot encode in a "
+            "file name (a lone surrogate is not text)"
+        ) from None
     path = Path(text)
     if path.is_dir():
         path = path / name
@@ -244,14 +256,44 @@ def deliver(dest: Dest, name: str, write: Callable[[IO[bytes]], int]) -> bytes |
     """Run `write(sink)` into `dest`: bytes back for None, else the count written.
 
     A path (or a directory, which receives `name`) is written atomically (`atomic_file`).
+    `dest` is checked before `write` runs, so a destination that cannot take the bytes
+    sends no request.
     """
     if dest is None:
-        import io
-
         buffer = io.BytesIO()
         write(buffer)
         return buffer.getvalue()
     if isinstance(dest, str | os.PathLike):
         with atomic_file(target_path(dest, name)) as f:
             return write(f)
-    return write(dest)
+    return write(_binary_sink(dest))
+
+
+def _binary_sink(dest: object) -> IO[bytes]:
+    """`dest` if it is an open, writable binary stream, else `InvalidInput` saying why."""
+    if not callable(getattr(dest, "write", None)):
+        raise InvalidInput(
+            f"cannot download into a {type(dest).__name__} ({dest!r:.60}): pass None (to get "
+            "the bytes), a file path, or a binary stream open for writing (open(..., 'wb'))"
+        )
+    if isinstance(dest, io.TextIOBase):
+        raise InvalidInput(
+            f"cannot download into a text stream ({type(dest).__name__}): downloads are "
+            "bytes; open the file with 'wb' or pass an io.BytesIO"
+        )
+    if getattr(dest, "closed", False) is True:
+        raise InvalidInput(
+            f"cannot download into a closed {type(dest).__name__}: pass an open stream"
+        )
+    writable = getattr(dest, "writable", None)
+    if callable(writable):
+        try:
+            can_write = writable()
+        except (OSError, ValueError):  # closed underneath, or a stream that cannot tell
+            can_write = True
+        if can_write is False:
+            raise InvalidInput(
+                f"cannot download into a {type(dest).__name__} opened for reading only: "
+                "open it with 'wb' (or 'ab')"
+            )
+    return cast(IO[bytes], dest)

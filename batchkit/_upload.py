@@ -32,7 +32,7 @@ from . import _sessions
 from ._capabilities import Capability
 from ._errors import BatchkitError, InvalidInput, UploadIncomplete
 from ._models import FileOutcome, UploadReport
-from ._validate import file_name, positive_int
+from ._validate import file_name, flag, local_path, positive_int, shorten
 
 if TYPE_CHECKING:
     from ._provider import BatchProvider, BatchRef
@@ -56,6 +56,8 @@ InvalidMode: TypeAlias = Literal["refuse", "skip"]
 
 _CHUNK = 1 << 20
 _JOURNAL_VERSION = 1
+#: the longest include/exclude pattern: a longer one is a mistake (and slow to compile)
+MAX_GLOB = 4096
 
 
 @attrs.frozen
@@ -212,10 +214,20 @@ def _patterns(label: str, globs: Iterable[str] | str | None) -> list[_Pattern]:
         return []
     if isinstance(globs, str):
         globs = [globs]
+    if isinstance(globs, bytes | bytearray | memoryview) or not isinstance(globs, Iterable):
+        raise InvalidInput(
+            f"{label} must be a glob (str) or a list of globs, e.g. ['*.pdf'], got "
+            f"{type(globs).__name__}: {globs!r:.80}"
+        )
     result = []
     for glob in globs:
         if not isinstance(glob, str) or not glob.strip("/"):
-            raise InvalidInput(f"{label} patterns must be non-empty strings, got {glob!r}")
+            raise InvalidInput(f"{label} patterns must be non-empty strings, got {glob!r:.80}")
+        if len(glob) > MAX_GLOB:
+            raise InvalidInput(
+                f"{label} pattern {shorten(glob)!r} is {len(glob)} characters: the limit is "
+                f"{MAX_GLOB}; use a shorter pattern, or several"
+            )
         dirs_only = glob.endswith("/")
         body = glob.strip("/").removeprefix("./")
         try:
@@ -482,12 +494,12 @@ def _plan(
         if _is_pair(source):
             name, data = cast(tuple[str, object], source)
             if isinstance(data, os.PathLike):
-                add_path(name, Path(data))
+                add_path(name, Path(local_path(f"the path paired with {name!r:.80}", data)))
             else:
                 lock = stream_locks.setdefault(id(data), threading.Lock())
                 items.append(_stream_item(len(items), name, data, lock))
         elif isinstance(source, str | os.PathLike):
-            add_path(None, Path(source))
+            add_path(None, Path(local_path("upload source", source)))
         else:
             raise InvalidInput(
                 f"cannot upload {type(source).__name__} {source!r}: pass a file or directory "
@@ -616,7 +628,7 @@ class _Journal:
             return entries
         except OSError as e:
             raise InvalidInput(
-                f"cannot read the resume journal {str(self.path)!r}: {_os_reason(e)}"
+                f"cannot read the resume journal {shorten(str(self.path))!r}: {_os_reason(e)}"
             ) from None
         # lines end in "\n" only; names may hold other line breaks (U+2028...), which old
         # journals wrote raw, so never split on them
@@ -626,8 +638,8 @@ class _Journal:
             # every line batchkit writes starts so (even one a crash cut short): never append
             # to someone else's file
             raise InvalidInput(
-                f"resume={str(self.path)!r} is not a batchkit upload journal (it holds other "
-                "data): pass a new path, or resume=True for the default journal"
+                f"resume={shorten(str(self.path))!r} is not a batchkit upload journal (it holds "
+                "other data): pass a new path, or resume=True for the default journal"
             )
         for line in lines:
             try:
@@ -664,7 +676,7 @@ class _Journal:
                     f.write("\n")
         except OSError as e:
             raise InvalidInput(
-                f"cannot open the resume journal {str(self.path)!r}: {_os_reason(e)}"
+                f"cannot open the resume journal {shorten(str(self.path))!r}: {_os_reason(e)}"
             ) from None
         self._file = f
 
@@ -687,9 +699,9 @@ class _Journal:
                 os.fsync(self._file.fileno())
             except OSError as e:  # a full disk: resuming would be unsafe, so stop
                 raise BatchkitError(
-                    f"cannot write the resume journal {str(self.path)!r}: {_os_reason(e)}; "
-                    "the upload stopped after the files in flight: make room (or pass "
-                    "another resume= path) and rerun"
+                    f"cannot write the resume journal {shorten(str(self.path))!r}: "
+                    f"{_os_reason(e)}; the upload stopped after the files in flight: make room "
+                    "(or pass another resume= path) and rerun"
                 ) from e
 
     def uploaded(self, item: _Item, size: int, sha256: str | None) -> None:
@@ -1032,9 +1044,27 @@ def _journal_path(resume: object, provider_name: str, batch_id: str) -> Path | N
         return None
     if resume is True:
         return default_journal_path(provider_name, batch_id)
-    if isinstance(resume, str | os.PathLike):
-        return Path(resume)
-    raise InvalidInput(f"resume must be True, False, None or a journal file path, got {resume!r}")
+    if not isinstance(resume, str | os.PathLike):
+        raise InvalidInput(
+            f"resume must be True, False, None or a journal file path, got "
+            f"{type(resume).__name__}: {resume!r:.80}"
+        )
+    path = Path(local_path("resume journal", resume))
+    shown = shorten(str(path))
+    try:
+        st = path.stat()
+    except FileNotFoundError:  # a new journal (its directories are made when it opens)
+        return path
+    except OSError as e:  # too long a name, a file where a directory should be...
+        raise InvalidInput(
+            f"resume journal {shown!r} cannot be used: {_os_reason(e)}; pass another path"
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InvalidInput(
+            f"resume journal {shown!r} is a directory: pass the path of a file in it (it need "
+            "not exist yet), or resume=True for the default journal"
+        )
+    return path
 
 
 def upload(
@@ -1077,6 +1107,12 @@ def upload(
     mode = _check_verify(verify)
     skip_invalid = _check_invalid(invalid) == "skip"
     journal_path = _journal_path(resume, provider.name, batch_id)
+    if on_progress is not None and not callable(on_progress):
+        raise InvalidInput(
+            f"on_progress must be a function taking an UploadProgress, or None; got "
+            f"{type(on_progress).__name__}: {on_progress!r:.80}"
+        )
+    flag("strict", strict)
     if mode == "sha256":
         provider.require(Capability.DOWNLOAD_FILES, "upload(verify='sha256')")
     if journal_path is not None:
@@ -1092,15 +1128,16 @@ def upload(
     if fatal or (problems and not skip_invalid):
         _refuse(fatal if skip_invalid else problems, skippable=not fatal)
     todo = [i for i in items if i.problem is None]
+    journal: _Journal | None = None
+    journaled: Mapping[str, Mapping[str, Any]] = {}
+    if journal_path is not None:  # read (and refused if it is not a journal) before sending
+        journal = _Journal(journal_path, provider.name, batch_id)
+        journaled = journal.read()
     # one request up front: an unknown batch is one NotFound, not a failure per file
     provider.get_batch(batch_id)
 
-    journal: _Journal | None = None
-    journaled: Mapping[str, Mapping[str, Any]] = {}
     listed: Mapping[str, int] = {}
-    if journal_path is not None:
-        journal = _Journal(journal_path, provider.name, batch_id)
-        journaled = journal.read()
+    if journal is not None:
         if journaled:
             listed = _batch_sizes(provider, batch_id)
         journal.open()

@@ -280,3 +280,46 @@ def _encodable(value: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate: not text any vendor can receive
         return False
     return True
+
+
+def shorten(value: str, limit: int = 80) -> str:
+    """`value` cut to about `limit` characters for a message, saying how long it was."""
+    if len(value) <= limit:
+        return value
+    return f"{value[: limit - 20]}... ({len(value)} characters)"
+
+
+def local_path(label: str, value: object) -> str:
+    """Return `value` as text if it can name a local file: a non-empty str or os.PathLike
+    (of text), without NUL characters, encodable as a file name on this system."""
+    import os
+
+    if not isinstance(value, str | os.PathLike):
+        raise InvalidInput(
+            f"{label} must be a path (a str or os.PathLike), got {type(value).__name__}: "
+            f"{value!r:.80}"
+        )
+    try:
+        path = os.fspath(value)
+    except TypeError as e:  # __fspath__ returned something other than str or bytes
+        raise InvalidInput(f"{label} {value!r:.80} is not a usable path: {e}") from None
+    if not isinstance(path, str):
+        raise InvalidInput(
+            f"{label} must name the path as text (str), got {type(path).__name__}: {path!r:.80}"
+        )
+    if not path:
+        raise InvalidInput(f"{label} is an empty path: pass a file path ('.' is this directory)")
+    if "\x00" in path:
+        raise InvalidInput(
+            f"{label} {shorten(path)!r} contains a NUL character, which no path can hold: "
+            "pass another path"
+        )
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError as e:
+        raise InvalidInput(
+            f"{label} {shorten(path)!r} holds {e.object[e.start : e.end]!r}, which this "
+            "system cannot encode in a file name (a lone surrogate is not text): pass "
+            "another path"
+        ) from None
+    return path
