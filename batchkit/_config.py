@@ -23,7 +23,8 @@ from typing import Any
 
 import platformdirs
 
-from ._errors import ConfigError, NoProviderChosen
+from ._errors import ConfigError, InvalidInput, NoProviderChosen
+from ._validate import local_path
 
 CONFIG_NAME = "batchkit.toml"
 
@@ -47,23 +48,11 @@ def config_candidates(explicit: str | Path | None = None) -> list[Path]:
 
 
 def _config_path(explicit: object) -> str:
-    """`config=` as text, if it is a path (a str or os.PathLike of text) that is not empty."""
-    if not isinstance(explicit, str | os.PathLike):
-        raise ConfigError(
-            f"config must be the path of a batchkit.toml (a str or pathlib.Path), or None; "
-            f"got {type(explicit).__name__}: {explicit!r:.80}"
-        )
+    """`config=` as text, if it is a usable path (the checks of `local_path`)."""
     try:
-        text = os.fspath(explicit)
-    except TypeError as e:
-        raise ConfigError(f"config {explicit!r:.80} is not a usable path: {e}") from None
-    if not isinstance(text, str):
-        raise ConfigError(
-            f"config must name the path as text (str), got {type(text).__name__}: {text!r:.80}"
-        )
-    if not text:
-        raise ConfigError("config is an empty path: pass the path of a batchkit.toml, or None")
-    return text
+        return local_path("config (the path of a batchkit.toml, or None)", explicit)
+    except InvalidInput as e:
+        raise ConfigError(str(e)) from None
 
 
 def load_config(explicit: str | Path | None = None) -> tuple[dict[str, Any], Path | None]:

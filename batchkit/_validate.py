@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -292,8 +293,6 @@ def shorten(value: str, limit: int = 80) -> str:
 def local_path(label: str, value: object) -> str:
     """Return `value` as text if it can name a local file: a non-empty str or os.PathLike
     (of text), without NUL characters, encodable as a file name on this system."""
-    import os
-
     if not isinstance(value, str | os.PathLike):
         raise InvalidInput(
             f"{label} must be a path (a str or os.PathLike), got {type(value).__name__}: "
