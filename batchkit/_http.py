@@ -294,11 +294,15 @@ class _Attempts:
         """The final error, saying why retrying stopped when it was the time budget."""
         timed_out = self.out_of_time or (self.budget is not None and self.budget.remaining() <= 0)
         if timed_out and self._retryable(exc) and self.settings.timeout is not None:
-            exc.args = (
-                f"{exc.args[0]}; gave up after {self.sent} attempt(s): the call's time budget "
-                f"(retry_timeout={self.settings.timeout:g} s) ran out",
-                *exc.args[1:],
+            why = (
+                f"; gave up after {self.sent} attempt(s): the call's time budget "
+                f"(retry_timeout={self.settings.timeout:g} s) ran out"
             )
+        elif self.sent > 1:
+            why = f" (after {self.sent} attempts)"
+        else:
+            return exc
+        exc.args = (f"{exc.args[0]}{why}", *exc.args[1:])
         return exc
 
 

@@ -174,6 +174,10 @@ class EmulatorApp:
         recorder: _Recorder,
     ) -> None:
         recorder.fault = fault.name
+        if fault.kind == "slow":
+            late = _Late(send, self._sleep, fault.delay or 0.0)
+            await self._call_vendor(vendor, scope, receive, late, recorder)
+            return
         if fault.kind in ("lost_response", "drop"):
             if fault.kind == "drop":
                 vendor_send: Send = _Truncator(send, recorder, head=scope["method"] == "HEAD")
@@ -244,6 +248,21 @@ class EmulatorApp:
             recorder.commit()
             message = f"batchkit emulator internal error: {type(exc).__name__}: {exc}"
             await send_json(send, 500, error_body(vendor, message))
+
+
+class _Late:
+    """A send that holds the response back ``delay`` seconds before its status line (the
+    ``slow`` fault): the vendor has already done the work."""
+
+    def __init__(self, send: Send, sleep: Sleep, delay: float) -> None:
+        self._send = send
+        self._sleep = sleep
+        self._delay = delay
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and self._delay > 0:
+            await self._sleep(self._delay)
+        await self._send(message)
 
 
 async def _discard(message: Message) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import math
 import random
 import re
 import threading
@@ -11,7 +12,7 @@ from typing import Literal
 
 import attrs
 
-FaultKind = Literal["status", "reset", "drop", "lost_response"]
+FaultKind = Literal["status", "reset", "drop", "lost_response", "slow"]
 PathPattern = str | re.Pattern[str]
 
 
@@ -62,10 +63,11 @@ class Fault:
     """One fault rule: what goes wrong, how often, and for which requests.
 
     Build rules with the constructors :meth:`status`, :meth:`rate_limit`, :meth:`reset`,
-    :meth:`drop` and :meth:`lost_response`. ``methods`` limits a rule to those HTTP methods;
-    ``paths`` to raw request paths (as sent, percent-encoding included, without the query)
-    matching any of the patterns: a ``str`` is a glob (``fnmatch``; ``*`` also matches ``/``),
-    a compiled ``re.Pattern`` must match the whole path. ``times`` caps how often it fires.
+    :meth:`drop`, :meth:`lost_response` and :meth:`slow`. ``methods`` limits a rule to those
+    HTTP methods; ``paths`` to raw request paths (as sent, percent-encoding included, without
+    the query) matching any of the patterns: a ``str`` is a glob (``fnmatch``; ``*`` also
+    matches ``/``), a compiled ``re.Pattern`` must match the whole path. ``times`` caps how
+    often it fires.
     """
 
     kind: FaultKind
@@ -75,6 +77,8 @@ class Fault:
     methods: frozenset[str] | None = attrs.field(default=None, converter=_methods)
     paths: tuple[PathPattern, ...] | None = attrs.field(default=None, converter=_paths)
     times: int | None = None
+    #: seconds a ``slow`` fault holds the vendor's response back
+    delay: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.times is not None and self.times < 1:
@@ -82,6 +86,11 @@ class Fault:
         code = self.status_code
         if self.kind == "status" and (code is None or not 400 <= code <= 599):
             raise ValueError(f"a status fault needs a 4xx or 5xx status, got {self.status_code!r}")
+        if self.retry_after is not None and self.retry_after < 0:
+            raise ValueError(f"retry_after must not be negative, got {self.retry_after!r}")
+        delay = self.delay
+        if self.kind == "slow" and (delay is None or not math.isfinite(delay) or delay < 0):
+            raise ValueError(f"a slow fault needs a finite delay >= 0 seconds, got {delay!r}")
 
     @classmethod
     def status(
@@ -89,12 +98,17 @@ class Fault:
         status: int,
         *,
         rate: float = 1.0,
+        retry_after: int | None = None,
         methods: Iterable[str] | str | None = None,
         paths: Iterable[PathPattern] | PathPattern | None = None,
         times: int | None = None,
     ) -> Fault:
-        """Answer with ``status`` (e.g. 500, 502, 503) before the vendor sees the request."""
-        return cls("status", rate, status, None, methods, paths, times)
+        """Answer with ``status`` (e.g. 500, 502, 503) before the vendor sees the request.
+
+        ``retry_after`` (whole seconds, 0 included) adds a ``Retry-After`` header, as a 503
+        often carries.
+        """
+        return cls("status", rate, status, retry_after, methods, paths, times)
 
     @classmethod
     def rate_limit(
@@ -106,9 +120,7 @@ class Fault:
         paths: Iterable[PathPattern] | PathPattern | None = None,
         times: int | None = None,
     ) -> Fault:
-        """Answer 429 with a ``Retry-After: <retry_after>`` header (whole seconds)."""
-        if retry_after < 0:
-            raise ValueError(f"retry_after must not be negative, got {retry_after!r}")
+        """Answer 429 with a ``Retry-After: <retry_after>`` header (whole seconds, 0 included)."""
         return cls("status", rate, 429, retry_after, methods, paths, times)
 
     @classmethod
@@ -156,6 +168,25 @@ class Fault:
     ) -> Fault:
         """Let the vendor do the work (state changes), then close the connection unanswered."""
         return cls("lost_response", rate, None, None, methods, paths, times)
+
+    @classmethod
+    def slow(
+        cls,
+        seconds: float,
+        *,
+        rate: float = 1.0,
+        methods: Iterable[str] | str | None = None,
+        paths: Iterable[PathPattern] | PathPattern | None = None,
+        times: int | None = None,
+    ) -> Fault:
+        """Let the vendor do the work (state changes), then hold its answer back ``seconds``.
+
+        The whole, genuine response follows the wait. A client whose read timeout is shorter
+        gives up first (``httpx.ReadTimeout``) on a request that did take effect: the slow
+        cousin of :meth:`lost_response`. Unlike :class:`Latency` (which waits *before* the
+        vendor sees the request), it fires at ``rate`` and the work is already done.
+        """
+        return cls("slow", rate, None, None, methods, paths, times, float(seconds))
 
     @property
     def name(self) -> str:

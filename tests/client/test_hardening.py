@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import batchkit
-from batchkit import Conflict, NotFound, ProviderError, TransportError
+from batchkit import Conflict, NotFound, ProviderError, ServerError, TransportError
 
 AIHUB_BATCH = {"id": 7, "name": "b", "workspace": "ws"}
 SCALE_BATCH = {"name": "nightly", "project": "p", "status": "staging"}
@@ -737,3 +737,10 @@ def test_a_password_in_api_root_never_reaches_a_debug_log_or_the_wire(kit, caplo
         provider.get_batch("7")
     assert "hunter2-secret" not in caplog.text
     assert ["https://aihub.test/api/v2/batches/7"] == [str(r.url) for r in rec.requests]
+
+
+def test_an_error_after_retries_says_how_many_attempts_were_made(kit):
+    """The message, not only `attempts`, tells that the call was retried."""
+    rec = kit.Recorder(lambda request: httpx.Response(502))
+    with pytest.raises(ServerError, match=r"\(after 3 attempts\)$"):
+        kit.aihub(rec.transport, retry_attempts=3).get_batch("7")
