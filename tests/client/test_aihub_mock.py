@@ -262,7 +262,7 @@ def test_delete_batch_waits_through_pending_and_running_to_complete(kit):
     provider.sleep = sleeps.append
     job = provider.delete_batch("7")
     assert Job(provider="aihub", id="job-1", state=JobState.COMPLETE) == job
-    assert ["/api/v2/batches/jobs/job-1"] * 3 == polls
+    assert ["/api/v2/jobs/job-1"] * 3 == polls
     assert [0.2, 0.4] == sleeps
 
 
@@ -356,7 +356,7 @@ def test_a_location_that_is_a_bare_job_id_is_polled_at_the_jobs_endpoint(kit):
     job = provider.delete_file("7", "a.pdf", wait=False)
     assert ("3f2a-77", None) == (job.id, job.url)
     assert JobState.COMPLETE == provider.wait_job(job).state
-    assert ("GET", "/api/v2/batches/jobs/3f2a-77") == rec.lines[-1]
+    assert ("GET", "/api/v2/jobs/3f2a-77") == rec.lines[-1]
 
 
 def test_a_202_without_job_id_or_location_is_a_provider_error(kit):
@@ -388,10 +388,10 @@ def test_delete_batch_retry_meeting_404_means_the_first_attempt_worked(kit):
 
 
 def test_get_job_accepts_a_bare_job_id(kit):
-    """get_job("id") polls /v2/batches/jobs/<id> once."""
+    """get_job("id") polls /v2/jobs/<id> (the spec's preferred poll) once."""
     rec = kit.Recorder(lambda request: httpx.Response(200, json={"state": "RUNNING"}))
     job = kit.aihub(rec.transport).get_job("abc")
-    assert (JobState.RUNNING, [("GET", "/api/v2/batches/jobs/abc")]) == (job.state, rec.lines)
+    assert (JobState.RUNNING, [("GET", "/api/v2/jobs/abc")]) == (job.state, rec.lines)
 
 
 # -- downloads ---------------------------------------------------------------------------

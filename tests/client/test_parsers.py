@@ -106,12 +106,12 @@ def test_aihub_delete_batch_reads_the_job_id_in_either_spelling(kit, fixture):
 
 
 def test_aihub_delete_batch_polls_the_documented_job_until_complete(kit):
-    """With wait=True the job from the docs' example is polled at /v2/batches/jobs/<id>."""
+    """With wait=True the job from the docs' example is polled at /v2/jobs/<id>."""
     rec = serve(kit, {
         ("DELETE", "/api/v2/batches/2465"): kit.fixture_response(
             "aihub_delete_batch_docs.json", 202
         ),
-        ("GET", f"/api/v2/batches/jobs/{JOB_UUID}"): kit.fixture_response(
+        ("GET", f"/api/v2/jobs/{JOB_UUID}"): kit.fixture_response(
             "aihub_poll_job_wire.json"
         ),
     })

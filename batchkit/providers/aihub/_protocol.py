@@ -89,8 +89,10 @@ def get_job(url: str) -> Call:
 
 
 def job_path(job_id: str) -> str:
-    """The poll path of a batches job id."""
-    return "v2/batches/jobs/" + segment(job_id)
+    """The poll path of a job id: the spec's preferred `/v2/jobs/{job_id}` (the SDK's
+    `client.jobs.status`); `/v2/batches/jobs/{job_id}` is kept there for backward
+    compatibility only. A job's `Location`, when the vendor sends one, wins over both."""
+    return "v2/jobs/" + segment(job_id)
 
 
 # -- files ------------------------------------------------------------------------------
