@@ -8,6 +8,7 @@ if provider.supports(batchkit.Capability.UPLOAD_FILES):
 """
 
 from ._capabilities import Capability
+from ._config import ResolvedSettings, SettingOrigin, connect, resolve_settings
 from ._errors import (
     AuthError,
     BatchkitError,
@@ -38,8 +39,14 @@ from ._models import (
     TaskCounts,
     UploadReport,
 )
-from ._provider import BatchProvider
-from ._registry import capability_matrix, connect, provider_names, register_provider
+from ._provider import BatchProvider, SupportsProjects
+from ._registry import (
+    capability_matrix,
+    provider_names,
+    providers_supporting,
+    register_provider,
+)
+from ._save import save_to
 from ._upload import InvalidMode, ProgressCallback, Source, UploadProgress, VerifyMode, upload
 from ._version import __version__
 
@@ -68,8 +75,11 @@ __all__ = [
     "Project",
     "ProviderError",
     "RateLimited",
+    "ResolvedSettings",
     "ServerError",
+    "SettingOrigin",
     "Source",
+    "SupportsProjects",
     "TaskCounts",
     "TransportError",
     "UnsupportedOperation",
@@ -81,6 +91,9 @@ __all__ = [
     "capability_matrix",
     "connect",
     "provider_names",
+    "providers_supporting",
     "register_provider",
+    "resolve_settings",
+    "save_to",
     "upload",
 ]

@@ -1,4 +1,4 @@
-"""`batchkit.toml` profiles, environment overrides and secret references.
+"""`batchkit.toml` profiles, environment overrides and secret references, and `connect`.
 
 Lookup order for the file: the explicit path, `$BATCHKIT_CONFIG`, `./batchkit.toml`, then the
 user config dir (e.g. `~/.config/batchkit/batchkit.toml`). A profile looks like::
@@ -19,11 +19,15 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import attrs
 import platformdirs
 
 from ._errors import ConfigError, InvalidInput, NoProviderChosen
+from ._provider import BatchProvider
+from ._registry import provider_class, provider_names
+from ._suggest import did_you_mean
 from ._validate import local_path
 
 CONFIG_NAME = "batchkit.toml"
@@ -129,34 +133,73 @@ def _read_config(path: Path) -> dict[str, Any] | None:
         ) from None
 
 
-class UnsetVariable(str):
-    """Stands for a `<setting>_env` whose variable is not set (only with ``lenient=True``,
-    for `batchkit config show`); its text is the variable's name."""
+@attrs.frozen
+class SettingOrigin:
+    """Where one resolved setting came from."""
 
-    __slots__ = ()
+    #: "profile" (the profile's table in the config file), "environment" (a variable the
+    #: provider reads, e.g. AIHUB_API_TOKEN) or "argument" (a keyword argument)
+    kind: Literal["profile", "environment", "argument"]
+    #: the environment variable the value was read from: the provider's own, or the one a
+    #: `<setting>_env` key names; None for a value written out
+    variable: str | None = None
+    #: `variable` is not set (only with ``allow_unset=True``; the value is then None)
+    unset: bool = False
+
+
+@attrs.frozen
+class ResolvedSettings:
+    """What `connect` builds a provider from, and where each part came from."""
+
+    #: the provider's registry name
+    provider: str
+    #: the merged settings (profile < environment < arguments); never shown in a repr, since
+    #: they hold credentials
+    settings: Mapping[str, Any] = attrs.field(repr=False)
+    #: where each of `settings` came from
+    origins: Mapping[str, SettingOrigin]
+    #: the profile used, if any
+    profile: str | None = None
+    #: the config file read, if one was
+    config_file: Path | None = None
+    #: the provider's settings that hold secrets (`BatchProvider.secret_settings`)
+    secret_settings: frozenset[str] = frozenset()
 
 
 def _resolve_secret_refs(
-    values: Mapping[str, Any], origin: str, *, lenient: bool = False
-) -> dict[str, Any]:
+    values: Mapping[str, Any],
+    label: str,
+    kind: Literal["profile", "argument"],
+    *,
+    lenient: bool = False,
+) -> tuple[dict[str, Any], dict[str, SettingOrigin]]:
+    """`values` with each `<setting>_env` read from its variable, and each one's origin."""
     out: dict[str, Any] = {}
+    origins: dict[str, SettingOrigin] = {}
     for key, value in values.items():
         if key.endswith("_env") and key != "_env":
             setting = key[: -len("_env")]
             if not isinstance(value, str) or not value:
-                raise ConfigError(f"{origin}: {key} must name an environment variable")
-            if value not in os.environ and lenient:
-                out.setdefault(setting, UnsetVariable(value))
-                continue
-            if value not in os.environ:
+                raise ConfigError(f"{label}: {key} must name an environment variable")
+            if value not in os.environ and not lenient:
                 raise ConfigError(
-                    f"{origin}: {key} = {value!r} but the environment variable {value} is not "
+                    f"{label}: {key} = {value!r} but the environment variable {value} is not "
                     f"set: export it, or set {setting} directly"
                 )
-            out.setdefault(setting, os.environ[value])
+            if setting not in out:
+                unset = value not in os.environ
+                out[setting] = None if unset else os.environ[value]
+                origins[setting] = SettingOrigin(kind, variable=value, unset=unset)
         else:
             out[key] = value
-    return out
+            origins[key] = SettingOrigin(kind)
+    return out, origins
+
+
+def _example_provider() -> str:
+    """A registered provider's name, for the examples in messages."""
+    names = provider_names()
+    return names[0] if names else "<provider>"
 
 
 def resolve(
@@ -166,21 +209,17 @@ def resolve(
     config: str | Path | None,
     overrides: Mapping[str, Any],
     lenient: bool = False,
-) -> tuple[str, dict[str, Any]]:
+) -> ResolvedSettings:
     """Work out the provider name and its merged settings (file < env < keywords).
 
-    With `lenient`, a `<setting>_env` naming an unset variable gives an `UnsetVariable`
-    instead of a `ConfigError` (to show the configuration, not to connect with it).
+    With `lenient`, a `<setting>_env` naming an unset variable gives None (its origin says
+    `unset`) instead of a `ConfigError` (to show the configuration, not to connect with it).
     """
-    from ._registry import _did_you_mean, provider_class
-
-    for label, value, example in (
-        ("provider", provider, "'aihub'"),
-        ("profile", profile, "'prod'"),
-    ):
+    for label, value in (("provider", provider), ("profile", profile)):
         if value is not None and not isinstance(value, str):
+            example = _example_provider() if label == "provider" else "prod"
             raise ConfigError(
-                f"{label} must be a name (a str, e.g. {example}) or None; got "
+                f"{label} must be a name (a str, e.g. {example!r}) or None; got "
                 f"{type(value).__name__}: {value!r:.80}"
             )
     profile = profile or os.environ.get("BATCHKIT_PROFILE") or None
@@ -198,34 +237,91 @@ def resolve(
                 + (repr(profile) if isinstance(profile, str) else f"a {type(profile).__name__}")
             )
     values: dict[str, Any] = {}
+    origins: dict[str, SettingOrigin] = {}
     if profile is not None:
         profiles = data.get("profiles", {})
         if not isinstance(profiles, dict) or profile not in profiles:
             known = sorted(profiles) if isinstance(profiles, dict) else []
             where = str(path) if path else "no batchkit.toml was found"
             raise ConfigError(
-                f"unknown profile {profile!r} ({where}): {_did_you_mean(profile, known)}"
+                f"unknown profile {profile!r} ({where}): {did_you_mean(profile, known)}"
                 f"known profiles: {', '.join(known) or 'none'}"
             )
         table = profiles[profile]
         if not isinstance(table, dict):
             raise ConfigError(f"[profiles.{profile}] must be a table")
-        values = _resolve_secret_refs(table, f"[profiles.{profile}]", lenient=lenient)
+        values, origins = _resolve_secret_refs(
+            table, f"[profiles.{profile}]", "profile", lenient=lenient
+        )
     name = provider or os.environ.get("BATCHKIT_PROVIDER") or values.pop("provider", None)
     values.pop("provider", None)
+    origins.pop("provider", None)
     if not name:
+        choices = " | ".join(repr(n) for n in provider_names())
         raise NoProviderChosen(
-            "no provider chosen: pass connect('aihub' | 'scale'), set BATCHKIT_PROVIDER, "
+            f"no provider chosen: pass connect({choices}), set BATCHKIT_PROVIDER, "
             "or use a profile with provider = ..."
         )
     if not isinstance(name, str):
         raise ConfigError(
-            f'provider must be a provider name in quotes, e.g. provider = "aihub"; '
+            f'provider must be a provider name in quotes, e.g. provider = "{_example_provider()}"; '
             f"got a {type(name).__name__}"
         )
     cls = provider_class(name)
     for env_var, setting in cls.env_settings.items():
         if os.environ.get(env_var):
             values[setting] = os.environ[env_var]
-    values.update(_resolve_secret_refs(overrides, "connect()"))
-    return name, values
+            origins[setting] = SettingOrigin("environment", variable=env_var)
+    given, given_origins = _resolve_secret_refs(overrides, "connect()", "argument")
+    values.update(given)
+    origins.update(given_origins)
+    return ResolvedSettings(
+        provider=name,
+        settings=values,
+        origins=origins,
+        profile=profile,
+        config_file=path,
+        secret_settings=cls.secret_settings,
+    )
+
+
+def resolve_settings(
+    provider: str | None = None,
+    *,
+    profile: str | None = None,
+    config: str | Path | None = None,
+    allow_unset: bool = False,
+    **settings: Any,
+) -> ResolvedSettings:
+    """What `connect` would build a provider from, with the same arguments, and where each
+    setting came from; connects to nothing.
+
+    With `allow_unset`, a profile's `<setting>_env` naming a variable that is not set gives
+    the setting None and an origin marked `unset`, instead of a `ConfigError`: to show a
+    configuration (``batchkit config show``), not to connect with it.
+    """
+    return resolve(
+        provider, profile=profile, config=config, overrides=settings, lenient=allow_unset
+    )
+
+
+def connect(
+    provider: str | None = None,
+    *,
+    profile: str | None = None,
+    config: str | Path | None = None,
+    **settings: Any,
+) -> BatchProvider:
+    """Return a ready `BatchProvider`.
+
+    The provider is `provider`, else `$BATCHKIT_PROVIDER`, else the profile's `provider`.
+    Settings come from the profile (`profile`, else `$BATCHKIT_PROFILE`) in `batchkit.toml`,
+    overridden by environment variables (e.g. `AIHUB_API_TOKEN`), overridden by keyword
+    arguments. Examples::
+
+        batchkit.connect("aihub", api_root="https://aihub.instabase.com/api", token=...)
+        batchkit.connect("scale", api_key=...)
+        batchkit.connect(profile="prod")
+    """
+    resolved = resolve(provider, profile=profile, config=config, overrides=settings)
+    return provider_class(resolved.provider).from_settings(resolved.settings)

@@ -118,8 +118,11 @@ def masked_url(url: httpx.URL) -> str:
     return str(url.copy_with(username=url.username, password="***")) if url.password else str(url)
 
 
-def check_api_root(api_root: str, *, allow_insecure_http: bool, setting: str) -> str:
-    """Validate an API root URL; plain http only for loopback hosts unless allowed."""
+def check_api_root(
+    api_root: str, *, allow_insecure_http: bool, setting: str, example: str | None = None
+) -> str:
+    """Validate an API root URL; plain http only for loopback hosts unless allowed.
+    `example` (the provider's own API root) is shown with a URL that is not one."""
     try:
         url = httpx.URL(api_root)
     except (httpx.InvalidURL, TypeError, UnicodeError) as e:
@@ -127,8 +130,8 @@ def check_api_root(api_root: str, *, allow_insecure_http: bool, setting: str) ->
     shown = repr(masked_url(url))
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigError(
-            f"{setting} {shown} must be an absolute http(s) URL, "
-            "e.g. https://aihub.instabase.com/api"
+            f"{setting} {shown} must be an absolute http(s) URL"
+            + (f", e.g. {example}" if example else "")
         )
     if url.scheme == "http" and not allow_insecure_http and not is_loopback(url.host):
         raise ConfigError(
@@ -156,26 +159,50 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def vendor_message(response: httpx.Response) -> str | None:
-    """The vendor's error text: JSON `message` (AI Hub) or `error` (Scale), else the body."""
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        text = response.text.strip() if response.content else ""
-        return text[:300] or None
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail"):
-            if isinstance(body.get(key), str):
-                return str(body[key])
-    return None
+@attrs.frozen
+class VendorErrors:
+    """How a vendor words its error answers: its adapter's knowledge, handed to the HTTP
+    layer (`HttpSession(errors=...)`, `CommonSettings.session(errors=...)`), which knows none.
+
+    The defaults know no vendor: a JSON error body gives no message, another body its text.
+    An adapter whose vendor nests its message deeper overrides `message`.
+    """
+
+    #: top-level keys of a JSON error body that hold the vendor's message, first match wins
+    message_keys: tuple[str, ...] = ()
+    #: what to check after a 401 or 403, e.g. "check the token"
+    auth_hint: str = "check the credentials"
+
+    def message(self, response: httpx.Response) -> str | None:
+        """The vendor's error text: a string under one of `message_keys` in a JSON body,
+        else a body that is not JSON (trimmed to 300 characters), else None."""
+        try:
+            body = response.json()
+        except (ValueError, UnicodeDecodeError):
+            text = response.text.strip() if response.content else ""
+            return text[:300] or None
+        if isinstance(body, dict):
+            for key in self.message_keys:
+                if isinstance(body.get(key), str):
+                    return str(body[key])
+        return None
+
+
+_NO_VENDOR = VendorErrors()
 
 
 def error_for(
-    response: httpx.Response, *, provider: str, operation: str, what: str | None = None
+    response: httpx.Response,
+    *,
+    provider: str,
+    operation: str,
+    what: str | None = None,
+    errors: VendorErrors = _NO_VENDOR,
 ) -> ProviderError:
-    """Translate an unexpected HTTP response into the matching batchkit error."""
+    """Translate an unexpected HTTP response into the matching batchkit error, with the
+    vendor's message and hint as `errors` reads and words them."""
     status = response.status_code
-    detail = vendor_message(response)
+    detail = errors.message(response)
     subject = f" {what}" if what else ""
     base = f"{provider} {operation}{subject} failed: HTTP {status}"
     text = f"{base}: {detail}" if detail else base
@@ -186,7 +213,7 @@ def error_for(
         "vendor_message": detail,
     }
     if status in (401, 403):
-        return AuthError(f"{text} (check the token / API key and, for AI Hub, IB-Context)", **kw)
+        return AuthError(f"{text} ({errors.auth_hint})", **kw)
     if status == 404:
         return NotFound(text, **kw)
     if status in (409, 412):
@@ -351,8 +378,11 @@ class HttpSession:
         transport: httpx.BaseTransport | None = None,
         max_connections: int = 32,
         secrets: Iterable[str | None] = (),
+        errors: VendorErrors = _NO_VENDOR,
     ) -> None:
         self.provider = provider
+        #: how the vendor words its errors (its adapter says)
+        self.errors = errors
         url = httpx.URL(api_root.rstrip("/"))
         #: the API root requests go to. A user:password in the configured one is dropped: it
         #: is never sent (auth= sets Authorization), and so no URL built from this, no log
@@ -456,7 +486,11 @@ class HttpSession:
         finally:
             if stream:
                 response.close()
-        raise self.redact(error_for(response, provider=self.provider, operation=call.operation))
+        raise self.redact(
+            error_for(
+                response, provider=self.provider, operation=call.operation, errors=self.errors
+            )
+        )
 
     def _no_response(
         self, call: Call, request: httpx.Request, e: httpx.HTTPError | httpx.StreamError

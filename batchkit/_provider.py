@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import abc
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, overload
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, Self, overload, runtime_checkable
 
 from ._capabilities import OPERATION_CAPABILITY, Capability, capability
 from ._errors import InvalidInput, UnsupportedOperation
-from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
+from ._models import Batch, BatchFile, BatchState, BatchStatus, Job, Project
 from ._sources import deliver
 from ._validate import byte_range, file_name
 
@@ -25,6 +25,24 @@ FileData = bytes | bytearray | memoryview | str | Path | IO[bytes]
 #: a batch as methods take it: the `Batch` a call returned, or its id (AI Hub: the number,
 #: as text or int; Scale: the batch name)
 BatchRef = Batch | str | int
+
+
+def _nobody(flag: Capability) -> list[str]:
+    return []
+
+
+#: "Which registered providers support this flag?", for the "unsupported" messages. The answer
+#: is the registry's, and the registry sits a floor above this module (it imports it, to check
+#: the classes it loads), so it is never imported from here: it hands its answer down with
+#: `answer_who_supports` when it is imported, as `encodings` registers its search function with
+#: `codecs`. `import batchkit` imports the registry, so it is in place before any provider exists.
+_who_supports: Callable[[Capability], list[str]] = _nobody
+
+
+def answer_who_supports(lookup: Callable[[Capability], list[str]]) -> None:
+    """Install the registry's answer to "which registered providers support this flag?"."""
+    global _who_supports
+    _who_supports = lookup
 
 
 class BatchProvider(abc.ABC):
@@ -63,10 +81,8 @@ class BatchProvider(abc.ABC):
             raise self._unsupported(operation or (flag.name or str(flag)).lower(), flag)
 
     def _unsupported(self, operation: str, flag: Capability | None = None) -> UnsupportedOperation:
-        from ._registry import capability_matrix
-
         flag = flag or OPERATION_CAPABILITY.get(operation, Capability(0))
-        others = [name for name, caps in capability_matrix().items() if flag in caps]
+        others = _who_supports(flag)
         hint = f"; providers that support it: {', '.join(others)}" if others else ""
         return UnsupportedOperation(
             f"{self.name} does not support {operation} (Capability.{flag.name}){hint}. "
@@ -285,4 +301,34 @@ class BatchProvider(abc.ABC):
         return f"<{type(self).__name__} {self.name}>"
 
 
-__all__ = ["BatchProvider", "BatchRef", "FileData"]
+@runtime_checkable
+class SupportsProjects(Protocol):
+    """A provider whose batches live in projects it can create and look up (Scale today).
+
+    A vendor extra rather than a `Capability`, since its arguments are the vendor's: check
+    with ``isinstance(provider, SupportsProjects)``; `batchkit.providers_supporting`
+    names the registered providers that have it.
+    """
+
+    def create_project(
+        self,
+        name: str,
+        *,
+        type: str,
+        params: Mapping[str, Any] | None = None,
+        rapid: bool | None = None,
+        studio: bool | None = None,
+    ) -> Project:
+        """Create a project named `name` for tasks of `type`."""
+        ...
+
+    def get_project(self, name: str) -> Project:
+        """Fetch a project by name (`NotFound` if there is none)."""
+        ...
+
+    def list_projects(self) -> list[Project]:
+        """Every project of the account."""
+        ...
+
+
+__all__ = ["BatchProvider", "BatchRef", "FileData", "SupportsProjects", "answer_who_supports"]

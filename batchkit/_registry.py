@@ -1,27 +1,32 @@
-"""The provider registry: built-ins, `batchkit.providers` entry points, and `connect`."""
+"""The provider registry: the `batchkit.providers` entry points and `register_provider`.
+
+Every provider, the built-in ones included, comes in through the entry point group (batchkit's
+own `pyproject.toml` declares ``aihub`` and ``scale`` there), so this module names no vendor.
+A floor above the adapter kit: it imports `BatchProvider` to check what it loads, and hands
+the kit its answer to "who supports this?" (`_provider.answer_who_supports`).
+"""
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import threading
 import warnings
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._capabilities import Capability
 from ._errors import ConfigError
-
-if TYPE_CHECKING:
-    from ._provider import BatchProvider
+from ._provider import BatchProvider, answer_who_supports
+from ._suggest import did_you_mean
 
 ENTRY_POINT_GROUP = "batchkit.providers"
 
-_BUILTIN: dict[str, str] = {
-    "aihub": "batchkit.providers.aihub:AIHubProvider",
-    "scale": "batchkit.providers.scale:ScaleProvider",
-}
+#: The distribution whose entry points are read first, so that a plugin declaring a name
+#: batchkit itself declares is the one ignored (with a warning), whatever the install order.
+#: No list of built-ins backs the entry points up: every install, editable ones (`pip install
+#: -e .`) included, carries them, and installing is also how batchkit's dependencies arrive;
+#: only sources put on `sys.path` by hand list no provider, and that is no way to run batchkit.
+_OWN_DISTRIBUTION = "batchkit"
+
 #: Guards `_targets`, `_loaded` and `_discovered`: connect() may be called from many threads
 #: at once, the first calls racing to read the entry points. Reentrant so that code run under
 #: it (a `warnings.showwarning` hook, say) may call back into the registry. Never held while
@@ -34,7 +39,7 @@ _discovered = False
 
 
 def _discover() -> None:
-    """Fill `_targets` from the built-ins and the entry points, once per process.
+    """Fill `_targets` from the entry points, once per process.
 
     `_discovered` is set only once `_targets` is complete, and only under the lock, so no
     thread ever sees (or lists) a half-filled registry.
@@ -42,14 +47,15 @@ def _discover() -> None:
     global _discovered
     if _discovered:  # the fast path: complete, and never emptied again
         return
-    from importlib.metadata import entry_points  # lazy: it costs ~30 ms at import
+    # lazy for import-time speed only: importlib.metadata costs ~30 ms (benchmark B5)
+    from importlib.metadata import entry_points
 
     with _lock:
         if _discovered:
             return
-        for name, target in _BUILTIN.items():
-            _targets.setdefault(name, target)
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found = entry_points(group=ENTRY_POINT_GROUP)
+        # batchkit's own first (sorted() is stable: the rest keep their order)
+        for ep in sorted(found, key=lambda ep: getattr(ep.dist, "name", None) != _OWN_DISTRIBUTION):
             known = _targets.get(ep.name)
             if known is None:
                 _targets[ep.name] = ep.value
@@ -88,11 +94,6 @@ def provider_names() -> list[str]:
         return sorted(_targets)
 
 
-def _did_you_mean(name: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def provider_class(name: str) -> type[BatchProvider]:
     """The provider class registered as `name` (imported on first use; thread-safe)."""
     _discover()
@@ -104,7 +105,7 @@ def provider_class(name: str) -> type[BatchProvider]:
     if target is None:
         names = provider_names()
         raise ConfigError(
-            f"unknown provider {name!r}: {_did_you_mean(name, names)}"
+            f"unknown provider {name!r}: {did_you_mean(name, names)}"
             f"known providers: {', '.join(names)}"
         )
     # imported outside the lock (see `_lock`); Python's import lock makes a module that
@@ -117,8 +118,6 @@ def provider_class(name: str) -> type[BatchProvider]:
             raise ConfigError(f"provider {name!r} could not be loaded from {target!r}: {e}") from e
     else:
         cls = target
-    from ._provider import BatchProvider
-
     if not (isinstance(cls, type) and issubclass(cls, BatchProvider)):
         raise ConfigError(f"provider {name!r} ({target!r}) is not a BatchProvider subclass")
     with _lock:
@@ -133,36 +132,13 @@ def capability_matrix() -> dict[str, Capability]:
     return {name: provider_class(name).capabilities for name in provider_names()}
 
 
-def connect(
-    provider: str | None = None,
-    *,
-    profile: str | None = None,
-    config: str | Path | None = None,
-    **settings: Any,
-) -> BatchProvider:
-    """Return a ready `BatchProvider`.
-
-    The provider is `provider`, else `$BATCHKIT_PROVIDER`, else the profile's `provider`.
-    Settings come from the profile (`profile`, else `$BATCHKIT_PROFILE`) in `batchkit.toml`,
-    overridden by environment variables (e.g. `AIHUB_API_TOKEN`), overridden by keyword
-    arguments. Examples::
-
-        batchkit.connect("aihub", api_root="https://aihub.instabase.com/api", token=...)
-        batchkit.connect("scale", api_key=...)
-        batchkit.connect(profile="prod")
-    """
-    from ._config import resolve
-
-    name, merged = resolve(provider, profile=profile, config=config, overrides=settings)
-    cls = provider_class(name)
-    return cls.from_settings(merged)
-
-
-def _settings_error(provider: str, unknown: Mapping[str, Any], known: list[str]) -> ConfigError:
-    parts = [f"{k!r} ({_did_you_mean(k, known).strip() or 'no close match'})" for k in unknown]
-    return ConfigError(
-        f"unknown {provider} setting(s): {', '.join(parts)}; known settings: {', '.join(known)}"
-    )
+def providers_supporting(feature: Capability | type[Any]) -> list[str]:
+    """The registered providers that support `feature`, sorted: a `Capability` (every flag
+    of it declared), or an interface of vendor extras their class implements, such as
+    `SupportsProjects`. The "providers that support it" of every `UnsupportedOperation`."""
+    if isinstance(feature, Capability):
+        return [name for name, caps in capability_matrix().items() if feature in caps]
+    return [name for name in provider_names() if issubclass(provider_class(name), feature)]
 
 
 def capability_matrix_markdown() -> str:
@@ -177,3 +153,6 @@ def capability_matrix_markdown() -> str:
         marks = " | ".join("✓" if flag in matrix[n] else "—" for n in names)
         lines.append(f"| `{flag.name}` | {marks} |")
     return "\n".join(lines) + "\n"
+
+
+answer_who_supports(providers_supporting)

@@ -12,7 +12,8 @@ import cattrs
 import httpx
 
 from ._errors import ConfigError
-from ._http import HttpSession, RetrySettings, check_api_root
+from ._http import HttpSession, RetrySettings, VendorErrors, check_api_root
+from ._suggest import did_you_mean
 
 S = TypeVar("S", bound="CommonSettings")
 
@@ -125,9 +126,11 @@ class CommonSettings:
         headers: Mapping[str, str] | None = None,
         *,
         secrets: Iterable[str | None] = (),
+        errors: VendorErrors | None = None,
     ) -> HttpSession:
         """The pooled HTTP session these settings describe; `secrets` (the credentials
-        behind `auth`) are masked in every error message it raises."""
+        behind `auth`) are masked in every error message it raises, and `errors` (the
+        adapter's) says where its vendor puts the message of an error answer."""
         return HttpSession(
             provider=provider,
             api_root=self.checked_api_root(),
@@ -138,12 +141,17 @@ class CommonSettings:
             transport=self.transport,
             max_connections=self.max_connections,
             secrets=secrets,
+            errors=errors if errors is not None else VendorErrors(),
         )
 
     def checked_api_root(self) -> str:
         """`api_root`, validated (https unless loopback or explicitly allowed)."""
+        default = attrs.fields(type(self)).api_root.default
         return check_api_root(
-            self.api_root, allow_insecure_http=self.allow_insecure_http, setting="api_root"
+            self.api_root,
+            allow_insecure_http=self.allow_insecure_http,
+            setting="api_root",
+            example=default if isinstance(default, str) else None,
         )
 
 
@@ -218,14 +226,19 @@ _converter.register_structure_hook(str, _str)
 _converter.register_structure_hook(str | None, _optional_str)
 
 
+def _unknown_settings(provider: str, unknown: Mapping[str, Any], known: list[str]) -> ConfigError:
+    parts = [f"{k!r} ({did_you_mean(k, known).strip() or 'no close match'})" for k in unknown]
+    return ConfigError(
+        f"unknown {provider} setting(s): {', '.join(parts)}; known settings: {', '.join(known)}"
+    )
+
+
 def structure_settings(provider: str, cls: type[S], values: Mapping[str, Any]) -> S:
     """Build `cls` from `values`, turning every problem into one clear `ConfigError`."""
-    from ._registry import _settings_error
-
     known = [f.name for f in attrs.fields(cls)]
     unknown = {k: v for k, v in values.items() if k not in known}
     if unknown:
-        raise _settings_error(provider, unknown, known)
+        raise _unknown_settings(provider, unknown, known)
     try:
         return _converter.structure(dict(values), cls)
     except cattrs.ClassValidationError as e:

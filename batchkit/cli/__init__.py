@@ -18,12 +18,13 @@ __all__ = ["EXIT_CODES", "MISSING_EXTRA", "ExitCode", "main"]
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the ``batchkit`` command with `argv` (default: ``sys.argv[1:]``); exits the process."""
-    try:
+    try:  # a probe, not a dependency: click and rich are the optional cli extra
         import click  # noqa: F401
         import rich  # noqa: F401
     except ImportError:
         print(MISSING_EXTRA, file=sys.stderr)
         sys.exit(ExitCode.USAGE)
+    # imported here so that `import batchkit.cli` works without the cli extra (and stays light)
     from ._app import cli
 
     cli.main(args=list(argv) if argv is not None else None, prog_name="batchkit")

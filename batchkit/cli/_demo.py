@@ -2,8 +2,9 @@
 
 `labeling_pipeline` is written against the neutral API only and branches on capability
 flags, never on the vendor. The two vendor-aware pieces live outside it: `setup` (a Scale
-batch needs a project, made with the Scale adapter's own `create_project`) and the simulated
-labeling workforce, which drives the emulator's control API the way a vendor's labelers would.
+batch needs a project, made with the `create_project` of a provider that `SupportsProjects`)
+and the simulated labeling workforce, which drives the emulator's control API the way a
+vendor's labelers would.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 from rich.console import Console
 from rich.text import Text
 
@@ -26,14 +28,15 @@ from .. import (
     BatchProvider,
     Capability,
     NotFound,
+    SupportsProjects,
     UploadIncomplete,
     capability_matrix,
     connect,
 )
-from .._capabilities import flag_names
 from ._exit import ExitCode, exit_code_for, one_line
-from ._output import capability_table, emit_json, human_size
+from ._output import capability_table, emit_json, flag_names, human_size
 from ._progress import UploadView
+from ._root import State, json_option
 
 if TYPE_CHECKING:
     from ..emulator import Emulator
@@ -70,9 +73,7 @@ def setup(provider: BatchProvider) -> str | None:
 
     The one vendor-specific line of the demo: Scale batches live in a project.
     """
-    from ..providers.scale import ScaleProvider
-
-    if isinstance(provider, ScaleProvider):  # provider.name == "scale"
+    if isinstance(provider, SupportsProjects):  # Scale
         # a Studio project: its batches start staging, so the demo's finalize step shows
         return provider.create_project(PROJECT, type="imageannotation", studio=True).name
     return None
@@ -188,6 +189,8 @@ def _targets(emu: Emulator) -> list[tuple[str, Mapping[str, Any], str]]:
 
 @contextmanager
 def _emulator() -> Iterator[Emulator]:
+    # imported here for import-time speed only: Emulator loads the emulator extra
+    # (starlette, uvicorn), which no other command needs
     from ..emulator import Emulator
 
     with Emulator(job_polls=1) as emu, emu.serve():
@@ -201,7 +204,7 @@ def run_demo(console: Console, *, keep_going: bool = False, json_output: bool = 
     is printed as it goes; one JSON document (each provider's steps, any error, and the
     capability matrix) goes to stdout at the end.
     """
-    try:
+    try:  # a probe, not a dependency: the emulator extra is optional, so say it is missing
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
@@ -267,3 +270,17 @@ def run_demo(console: Console, *, keep_going: bool = False, json_output: bool = 
         report["ok"] = code == ExitCode.OK
         emit_json(report)
     return code
+
+
+@click.command()
+@click.option("--keep-going", is_flag=True, help="Run the next provider even if one fails.")
+@json_option
+@click.pass_obj
+def demo(state: State, keep_going: bool) -> None:
+    """Run one pipeline on both providers, offline.
+
+    Starts the emulator on a free loopback port and runs the same labeling pipeline
+    against AI Hub and Scale, printing each step and the capability matrix.
+    """
+    code = run_demo(state.console, keep_going=keep_going, json_output=state.json)
+    raise click.exceptions.Exit(code)

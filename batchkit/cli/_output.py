@@ -7,16 +7,16 @@ import enum
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from .._capabilities import Capability, flag_names
-from .._models import TaskCounts, UploadReport
+from .. import Capability, TaskCounts, UploadReport
 
 #: width used when stdout is not a terminal and $COLUMNS is unset (rich would use 80)
 PIPE_WIDTH = 160
@@ -57,6 +57,25 @@ def human_size(size: int | None) -> str:
             return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
+
+
+def flag_names(flags: Capability) -> list[str]:
+    """The names of the single flags set in `flags`, in declaration order."""
+    return [flag.name for flag in flags if flag.name]
+
+
+def cell(value: object) -> Text:
+    """A table cell: the value as plain text (never rich markup), or a dash for nothing."""
+    return Text("—" if value is None or value == "" else str(value))
+
+
+def print_rows(console: Console, rows: Iterable[tuple[str, object]]) -> None:
+    """Print ``key  value`` lines, the keys bold and aligned."""
+    rows = list(rows)
+    width = max((len(key) for key, _ in rows), default=0)
+    for key, value in rows:
+        line = Text.assemble((key.ljust(width), "bold"), "  ", cell(value))
+        console.print(line, soft_wrap=True)
 
 
 def when(value: datetime | None) -> str:

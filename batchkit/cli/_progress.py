@@ -17,7 +17,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from .._upload import UploadProgress
+from .. import UploadProgress
 from ._output import human_size
 
 

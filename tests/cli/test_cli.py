@@ -532,7 +532,7 @@ def test_emulator_command_takes_every_option_of_python_m_batchkit_emulator(
         calls.append((argv, prog))
         return 0
 
-    monkeypatch.setattr("batchkit.cli._app._emulator_main", lambda: fake_main)
+    monkeypatch.setattr("batchkit.cli._emulator._emulator_main", lambda: fake_main)
     args = ["--port", "9999", "--tokens", "a,b", "--job-polls", "0", "--latency", "0.02"]
     assert 0 == run("emulator", *args).exit_code
     assert [(args, "batchkit emulator")] == calls

@@ -57,8 +57,11 @@ from batchkit import (
     ProviderError,
     UnsupportedOperation,
 )
-from batchkit.cli import ExitCode
-from batchkit.cli import _app as cli_app
+from batchkit.cli import (
+    ExitCode,
+    _app,  # noqa: F401 - adds the commands to the root group
+)
+from batchkit.cli import _root as cli_app
 from batchkit.emulator import Emulator
 from tests.recorder import Recorder
 

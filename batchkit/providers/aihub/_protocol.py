@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from ..._errors import ProviderError
-from ..._http import Body, Call, Retry, segment
+from ..._http import Body, Call, Retry, VendorErrors, segment
 from ..._models import Batch, BatchFile, BatchState, FileInfo, Job, JobState
 from ..._wire import from_unix_ms, from_unix_s, json_body, parse
 from ._wire import (
@@ -26,6 +27,12 @@ from ._wire import (
 )
 
 PROVIDER = "aihub"
+#: AI Hub answers errors as `{"message": ...}`; `error` and `detail` are read too, as a proxy
+#: in front of the API may answer with them. A 401/403 is the token or the IB-Context.
+ERRORS = VendorErrors(
+    message_keys=("message", "error", "detail"),
+    auth_hint="check the token and, for an organisation, IB-Context",
+)
 _conv = make_converter()
 _OCTET = {"Content-Type": "application/octet-stream"}
 #: WIRE-NOTES: the SDK accepts any 2xx for a multipart commit; the Filesystem docs say "2XX"
@@ -406,8 +413,6 @@ def parse_part(response: httpx.Response) -> PartId:
 
 def parse_head(response: httpx.Response, path: str) -> FileInfo:
     """A HEAD response: folder (application/json) or file with size and mtime."""
-    import email.utils
-
     ctype = response.headers.get("Content-Type", "")
     is_file = not ctype.startswith("application/json")
     size = response.headers.get("Content-Length", "")

@@ -122,7 +122,11 @@ class AIHubProvider(BatchProvider):
         self.settings = settings
         headers = {"IB-Context": settings.ib_context} if settings.ib_context else {}
         self.http = settings.session(
-            self.name, BearerAuth(settings.token), headers, secrets=[settings.token]
+            self.name,
+            BearerAuth(settings.token),
+            headers,
+            secrets=[settings.token],
+            errors=wire.ERRORS,
         )
         self._paths: dict[str, str] = {}
         self._paths_lock = threading.Lock()

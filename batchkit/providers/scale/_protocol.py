@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ..._http import Call, Retry, segment
+from ..._http import Call, Retry, VendorErrors, segment
 from ..._models import Batch, BatchState, BatchStatus, Project, TaskCounts
 from ..._wire import json_body, parse, to_iso
 from ._wire import (
@@ -22,6 +22,12 @@ from ._wire import (
 )
 
 PROVIDER = "scale"
+#: Scale answers errors as `{"error": ...}`; `message` and `detail` are read too, as a proxy
+#: in front of the API may answer with them. A 401/403 is the API key (Scale's token).
+ERRORS = VendorErrors(
+    message_keys=("error", "message", "detail"),
+    auth_hint="check the token / API key",
+)
 PAGE_SIZE = 100
 _conv = make_converter()
 _OK = frozenset({200, 201})  # the SDK wants 200; accept 201 from a future API too

@@ -12,10 +12,10 @@ import attrs
 import httpx
 
 from ..._capabilities import Capability
-from ..._errors import Conflict, InvalidInput
+from ..._errors import ConfigError, Conflict, InvalidInput
 from ..._models import Batch, BatchState, BatchStatus, Project
 from ..._pagination import by_offset
-from ..._provider import BatchProvider, BatchRef
+from ..._provider import BatchProvider, BatchRef, SupportsProjects
 from ..._settings import CommonSettings, required_credential, structure_settings
 from ..._validate import batch_name, json_object, list_filters, text, url
 from ..._validate import options as check_options
@@ -36,7 +36,7 @@ class ScaleSettings(CommonSettings):
     api_key: str = attrs.field(repr=False, validator=required_credential)
 
 
-class ScaleProvider(BatchProvider):
+class ScaleProvider(BatchProvider, SupportsProjects):
     """Scale AI task batches: create, finalize, status with task counts, list, prioritize.
 
     Scale batches hold tasks, not files: file operations raise `UnsupportedOperation`.
@@ -63,14 +63,15 @@ class ScaleProvider(BatchProvider):
     def __init__(self, settings: ScaleSettings) -> None:
         self.settings = settings
         self.http = settings.session(
-            self.name, httpx.BasicAuth(settings.api_key, ""), secrets=[settings.api_key]
+            self.name,
+            httpx.BasicAuth(settings.api_key, ""),
+            secrets=[settings.api_key],
+            errors=wire.ERRORS,
         )
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
         """Build from merged settings; `api_key` is required."""
-        from ..._errors import ConfigError
-
         if not settings.get("api_key"):
             raise ConfigError(
                 "no Scale API key: pass api_key=, set SCALE_API_KEY, or put "

@@ -1,0 +1,278 @@
+"""``batchkit files …``: upload, list, download and delete the files of a batch."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any, cast
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from .. import Capability, UploadIncomplete, save_to
+from ._exit import ExitCode
+from ._output import cell, emit_json, human_size, when
+from ._progress import DownloadView, UploadView
+from ._root import State, json_option
+
+
+@click.group()
+def files() -> None:
+    """Upload, list, download and delete the files of a batch."""
+
+
+def _to_stderr(line: str) -> None:
+    """Write one line straight to fd 2: safe inside a signal handler (no Python buffer)."""
+    with contextlib.suppress(OSError):
+        os.write(2, (line + "\n").encode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def _second_ctrl_c_quits(batch_id: str) -> Iterator[None]:
+    """While an upload runs: the first Ctrl-C says so at once and stops the upload as usual
+    (KeyboardInterrupt: files in flight finish and reach the journal); a second one exits
+    130 without waiting for them, since a read or a request in flight may never return and
+    the interpreter would wait for its thread at exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupts = 0
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            _to_stderr(
+                "interrupted: finishing the files in flight, then stopping "
+                "(press Ctrl-C again to quit now)"
+            )
+            raise KeyboardInterrupt
+        _to_stderr(
+            f"error: upload to batch {batch_id} interrupted again: quit without waiting for "
+            "the files in flight; run the same command again to finish (with --resume it "
+            "sends only what is missing)"
+        )
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os._exit(ExitCode.INTERRUPTED)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        if not interrupts:  # once interrupted, any later Ctrl-C quits at once until exit
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+@files.command("upload")
+@click.argument("batch_id", metavar="BATCH")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--include", multiple=True, metavar="GLOB", help="Only files matching (repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching (repeatable).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Files sent at once.",
+)
+@click.option(
+    "--resume/--no-resume",
+    default=False,
+    show_default=True,
+    help="Keep a journal in the current directory and skip files an earlier run sent.",
+)
+@click.option(
+    "--verify",
+    type=click.Choice(["size", "sha256", "none"]),
+    default="size",
+    show_default=True,
+    help="Check each file in the batch afterwards.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Upload the other files when some cannot be (bad names, special files...) and list "
+    "those, instead of refusing the whole upload.",
+)
+@json_option
+@click.pass_obj
+def files_upload(
+    state: State,
+    batch_id: str,
+    paths: tuple[Path, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    concurrency: int,
+    resume: bool,
+    verify: str,
+    skip_invalid: bool,
+) -> None:
+    """Upload files and directories (walked recursively) to BATCH.
+
+    Exits 4 when some files failed; the others stay in the batch, and a rerun with
+    --resume sends only what is missing. Files that cannot be uploaded at all are listed
+    up front and nothing is sent, unless --skip-invalid. Ctrl-C finishes the files in
+    flight; a second Ctrl-C quits at once.
+    """
+    provider = state.provider()
+    provider.require(Capability.UPLOAD_FILES, "upload")
+    # no get_batch here: upload() checks the paths first (a bad one is a usage error with
+    # nothing sent), then fetches the batch once (a missing one is one 404, not one per file)
+    try:
+        with UploadView(state.console, quiet=state.json) as view, _second_ctrl_c_quits(batch_id):
+            report = provider.upload(
+                batch_id,
+                list(paths),
+                concurrency=concurrency,
+                on_progress=view,
+                resume=resume,
+                verify=cast(Any, verify),
+                include=include or None,
+                exclude=exclude or None,
+                invalid="skip" if skip_invalid else "refuse",
+            )
+    except KeyboardInterrupt:
+        if state.json:
+            emit_json({"batch_id": batch_id, "interrupted": True, **view.finished})
+        again = (
+            "run the same command again to send only what is missing"
+            if resume
+            else "run it again to finish (it sends every file again; with --resume a rerun "
+            "sends only what is missing)"
+        )
+        raise KeyboardInterrupt(
+            f"upload to batch {batch_id} interrupted after the files in flight finished; {again}"
+        ) from None
+    if state.json:
+        emit_json(report)
+    else:
+        console = state.console
+        if not report.files:
+            console.print("nothing to upload: no files matched")
+        console.print(
+            Text(
+                f"batch {report.batch_id}: {len(report.uploaded)} uploaded "
+                f"({human_size(report.bytes_uploaded)}), {len(report.skipped)} skipped, "
+                f"{len(report.failed)} failed"
+                + (f", {len(report.invalid)} invalid (not sent)" if report.invalid else "")
+            )
+        )
+    for f in report.invalid:
+        click.echo(f"not sent: {f.source}: {f.reason}", err=True)
+    if report.failed:
+        names = ", ".join(f.name for f in report.failed[:5])
+        more = f" and {len(report.failed) - 5} more" if len(report.failed) > 5 else ""
+        raise UploadIncomplete(
+            f"{len(report.failed)} of {len(report.files)} files failed to upload to batch "
+            f"{report.batch_id}: {names}{more}; run the upload again to retry them "
+            "(--resume skips files an earlier run with --resume sent)",
+            report=report,
+        )
+
+
+@files.command("list")
+@click.argument("batch_id", metavar="BATCH")
+@json_option
+@click.pass_obj
+def files_list(state: State, batch_id: str) -> None:
+    """List the files of BATCH."""
+    found = list(state.provider().list_files(batch_id))
+    if state.json:
+        emit_json(found)
+        return
+    table = Table()
+    table.add_column("name")
+    table.add_column("size", justify="right")
+    table.add_column("modified")
+    for f in found:
+        table.add_row(cell(f.name), human_size(f.size), when(f.modified_at))
+    state.console.print(table)
+    total = sum(f.size for f in found)
+    state.console.print(f"{len(found)} file{'s' if len(found) != 1 else ''}, {human_size(total)}")
+
+
+_RANGE = re.compile(r"(\d+)-(\d*)")
+
+
+def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    m = _RANGE.fullmatch(value.strip())
+    if m is None:
+        raise click.BadParameter(f"{value!r} is not START-END or START- (bytes, inclusive)")
+    start, end = int(m[1]), int(m[2]) if m[2] else None
+    if end is not None and end < start:
+        raise click.BadParameter(f"{value!r}: END must not be before START")
+    return (start, end)
+
+
+@files.command("download")
+@click.argument("batch_id", metavar="BATCH")
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    metavar="PATH",
+    help="Where to write (default: ./NAME; '-' for stdout).",
+)
+@click.option(
+    "--range",
+    "byte_range",
+    metavar="START-END",
+    callback=_parse_range,
+    help="Only bytes START to END, inclusive (END may be left out).",
+)
+@json_option
+@click.pass_obj
+def files_download(
+    state: State,
+    batch_id: str,
+    name: str,
+    output: str | None,
+    byte_range: tuple[int, int | None] | None,
+) -> None:
+    """Download the file NAME of BATCH."""
+    provider = state.provider()
+    start, end = byte_range or (0, None)
+    if output == "-":
+        provider.download_file(
+            batch_id, name, cast(IO[bytes], sys.stdout.buffer), start=start, end=end
+        )
+        sys.stdout.flush()
+        return
+    total = end - start + 1 if end is not None else None
+    # a bad name or destination is a usage error before any file is created
+    with (
+        save_to(output or ".", name) as (dest, f),
+        DownloadView(state.console, f, name=name, total=total, quiet=state.json) as view,
+    ):
+        written = provider.download_file(
+            batch_id, name, cast(IO[bytes], view), start=start, end=end
+        )
+    if state.json:
+        emit_json({"batch_id": batch_id, "name": name, "path": str(dest), "bytes": written})
+        return
+    state.console.print(Text(f"downloaded {name} to {dest} ({human_size(written)})"))
+
+
+@files.command("delete")
+@click.argument("batch_id", metavar="BATCH")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def files_delete(state: State, batch_id: str, name: str) -> None:
+    """Delete the file NAME from BATCH."""
+    state.provider().delete_file(batch_id, name)
+    if state.json:
+        emit_json({"batch_id": batch_id, "name": name, "deleted": True})
+        return
+    state.console.print(Text(f"deleted {name} from batch {batch_id}"))
