@@ -54,7 +54,10 @@ def _decode(raw: bytes) -> str:
         raise BadRequest(f"path segment {raw!r} is not valid percent-encoded UTF-8") from None
 
 
-#: Every route, tried in order: the first whose pattern and method both match wins.
+#: Every route, tried in order: the first whose pattern matches the path is the resource, and
+#: its methods are all the path has (another method is a 405 listing exactly those). Literal
+#: routes come before the parametrised ones they overlap: ``multipart-upload`` is not a batch
+#: id, so ``GET /api/v2/batches/multipart-upload`` is a 405 with ``Allow: POST``.
 #: Patterns are the raw path's segments: the vendor API lives under ``/api``, the emulator's
 #: own controls under ``/_emulator/aihub``.
 URL_PATTERNS: tuple[Route, ...] = (
@@ -85,7 +88,7 @@ URL_PATTERNS: tuple[Route, ...] = (
 def resolve(method: str, raw_path: bytes) -> tuple[Handler, dict[str, str], list[bytes]]:
     """The handler, parameters and raw tail for a request; 404 or 405 when none fits."""
     segments = raw_path.split(b"/")[1:]
-    allowed: set[str] = set()
+    path = raw_path.decode("latin-1")
     for route in URL_PATTERNS:
         matched = route.match(segments)
         if matched is None:
@@ -93,11 +96,8 @@ def resolve(method: str, raw_path: bytes) -> tuple[Handler, dict[str, str], list
         handler = route.methods.get(method)
         if handler is not None:
             return handler, matched[0], matched[1]
-        allowed.update(route.methods)
-    path = raw_path.decode("latin-1")
-    if allowed:
+        allowed = ", ".join(sorted(route.methods))
         raise MethodNotAllowed(
-            f"{method} is not supported on {path!r}; use {', '.join(sorted(allowed))}",
-            headers={"Allow": ", ".join(sorted(allowed))},
+            f"{method} is not supported on {path!r}; use {allowed}", headers={"Allow": allowed}
         )
     raise NotFound(f"no AI Hub endpoint at {path!r}")

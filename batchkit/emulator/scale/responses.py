@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -33,6 +34,7 @@ from batchkit.emulator.scale.backend import (
 )
 from batchkit.emulator.scale.errors import BadRequest, ScaleError, Unauthorized
 
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes '²' and '٣'
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 
@@ -127,12 +129,47 @@ def _query_int(query: QueryParams, key: str, default: int) -> int:
     return number
 
 
+#: the largest ``offset`` taken: any signed 64-bit count (past the end is an empty page)
+MAX_OFFSET = 2**63 - 1
+
+
+def _query_offset(query: QueryParams) -> int:
+    value = query.get("offset")
+    if value is None:
+        return 0
+    digits = value.strip()
+    significant = digits.lstrip("0") or "0"
+    if not _DIGITS.fullmatch(digits) or len(significant) > 19 or int(significant) > MAX_OFFSET:
+        raise BadRequest(
+            f"query parameter 'offset' must be an integer from 0 to {MAX_OFFSET}, "
+            f"got {excerpt(value)}"
+        )
+    return int(significant)
+
+
+#: a leap second (RFC 3339 allows ``:60``; Python's datetime does not)
+_LEAP_SECOND = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}):60(?=[.+Z-]|$)")
+
+
+def _iso_datetime(value: str) -> dt.datetime:
+    """An ISO 8601 date or date-time, RFC 3339's lower-case ``t`` / ``z`` and leap second
+    included (read as the last microsecond of its minute); ``ValueError`` otherwise."""
+    text = value.strip()
+    if len(text) > 10 and text[10] == "t":
+        text = f"{text[:10]}T{text[11:]}"
+    if text.endswith("z"):
+        text = text[:-1] + "Z"
+    text, leap = _LEAP_SECOND.subn(r"\1:59", text)
+    moment = dt.datetime.fromisoformat(text)
+    return moment.replace(microsecond=999_999) if leap else moment
+
+
 def _query_time(query: QueryParams, key: str) -> dt.datetime | None:
     value = query.get(key)
     if value is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value.strip())
+        moment = _iso_datetime(value)
     except ValueError:
         raise BadRequest(
             f"query parameter {key!r} must be an ISO 8601 date or date-time, got {excerpt(value)}"
@@ -215,6 +252,9 @@ class ScaleApp:
             value = body.get(flag)
             if value is not None and not isinstance(value, bool):
                 raise BadRequest(f"{flag!r} must be a boolean, got {json.dumps(value)}")
+        # the SDK sends datasetId (null for none); Scale's reference example sends pipeline
+        for key in ("datasetId", "pipeline"):
+            _string(body, key)
         extra = {k: v for k, v in body.items() if k not in ("name", "type", "params")}
         return self.backend.create_project(
             call.api_key, name=name, type=type_, params=params, **extra
@@ -264,7 +304,7 @@ class ScaleApp:
             exclude_archived=_query_bool(query, "exclude_archived"),
             detailed=_query_bool(query, "detailed"),
             limit=limit,
-            offset=_query_int(query, "offset", 0),
+            offset=_query_offset(query),
         )
 
     def _get_batch(self, call: _Call) -> dict[str, Any]:
