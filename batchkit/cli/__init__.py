@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ._exit import EXIT_CODES, ExitCode
 
-MISSING_EXTRA = "the batchkit command needs the cli extra: pip install 'batchkit[cli]'"
+MISSING_EXTRA = "the batchkit command needs the cli extra: pip install 'batchkit-client[cli]'"
 
 __all__ = ["EXIT_CODES", "MISSING_EXTRA", "ExitCode", "main"]
 

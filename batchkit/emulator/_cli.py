@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m batchkit.emulator
         from batchkit.emulator._emulator import Emulator
         from batchkit.emulator._server import base_url, bind, make_config
     except ImportError as exc:
-        return _fail(f"{exc}: the emulator needs pip install 'batchkit[emulator]'")
+        return _fail(f"{exc}: the emulator needs pip install 'batchkit-client[emulator]'")
     if args.job_polls < 0:
         return _fail(f"--job-polls must not be negative, got {args.job_polls}")
     tokens = None

@@ -26,7 +26,7 @@ def _emulator_class() -> type[Emulator]:
     except ImportError as exc:
         pytest.fail(
             f"the batchkit emulator fixtures need the emulator extra ({exc}):"
-            " pip install 'batchkit[emulator]'",
+            " pip install 'batchkit-client[emulator]'",
             pytrace=False,
         )
     return Emulator

@@ -527,7 +527,7 @@ def test_the_plugin_imports_without_the_emulator_extra_and_fixtures_say_what_to_
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
     )
-    assert "pip install 'batchkit[emulator]'" in result.stdout
+    assert "pip install 'batchkit-client[emulator]'" in result.stdout
 
 
 def test_a_bodiless_response_is_logged_before_the_client_has_it():
