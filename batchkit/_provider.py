@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, Self, overload, runtime_checkable
 
 from ._capabilities import OPERATION_CAPABILITY, Capability, capability
+from ._destinations import deliver
 from ._errors import InvalidInput, UnsupportedOperation
 from ._models import Batch, BatchFile, BatchState, BatchStatus, Job, Project
-from ._sources import deliver
+from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
+from ._upload import upload as bulk_upload
 from ._validate import byte_range, file_name
 
 if TYPE_CHECKING:
     from ._models import UploadReport
-    from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 #: what `upload_file` accepts: the bytes, a path to a file, or a binary stream
 FileData = bytes | bytearray | memoryview | str | Path | IO[bytes]
@@ -281,9 +282,7 @@ class BatchProvider(abc.ABC):
     ) -> UploadReport:
         """Upload many files concurrently, verified and resumable (see `batchkit.upload`)."""
         self.require(Capability.UPLOAD_FILES, "upload")
-        from ._upload import upload
-
-        return upload(
+        return bulk_upload(
             self,
             batch,
             sources,

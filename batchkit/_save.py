@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from ._sources import atomic_file, target_path
+from ._destinations import atomic_file, target_path
 from ._validate import file_name
 
 

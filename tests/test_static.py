@@ -30,3 +30,14 @@ def test_ruff_passes() -> None:
 def test_package_ships_py_typed() -> None:
     """The package declares itself typed (PEP 561)."""
     assert (ROOT / "batchkit" / "py.typed").is_file()
+
+
+def test_import_linter_contracts_hold() -> None:
+    """The floors of the house (pyproject's [tool.importlinter]): layers, no cycles, no vendor
+    in the core, the emulator apart from the client, the CLI on public names only."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert 0 == result.returncode, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

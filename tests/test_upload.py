@@ -15,7 +15,7 @@ from typing import IO, Any, ClassVar, Self
 
 import pytest
 
-import batchkit._upload as upload_module
+import batchkit._upload._engine as upload_module
 from batchkit import (
     Batch,
     BatchFile,

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 import batchkit
-import batchkit._upload as upload_module
+import batchkit._upload._engine as upload_module
 from batchkit import InvalidInput
 from batchkit.emulator import Emulator
 

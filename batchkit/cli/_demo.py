@@ -209,7 +209,8 @@ def run_demo(console: Console, *, keep_going: bool = False, json_output: bool = 
         import uvicorn  # noqa: F401
     except ImportError:
         console.print(
-            "error: batchkit demo needs the emulator extra: pip install 'batchkit-client[emulator]'",
+            "error: batchkit demo needs the emulator extra: "
+            "pip install 'batchkit-client[emulator]'",
             markup=False,
         )
         return ExitCode.USAGE

@@ -19,6 +19,7 @@ import httpx
 
 from ... import _sessions as sessions
 from ..._capabilities import Capability
+from ..._destinations import deliver
 from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound
 from ..._jobs import wait as wait_for
 from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
@@ -33,7 +34,7 @@ from ..._settings import (
     required_credential,
     structure_settings,
 )
-from ..._sources import ByteSource, deliver, open_source
+from ..._sources import ByteSource, open_source
 from ..._validate import (
     MAX_NAME,
     as_utc,

@@ -1,0 +1,38 @@
+"""The bulk upload behind `provider.upload`: concurrent, bounded, verified, resumable.
+
+It plans everything before sending anything (names validated, collisions refused), then
+feeds at most ``2 * concurrency`` files at a time through the provider's own `upload_file`,
+which streams each file (and goes multipart where the vendor does). Afterwards it checks the
+batch listing (and, on request, a sha256 read-back). An optional append-only journal lets a
+rerun skip what an interrupted run already sent.
+
+One module per job; only `_engine` does I/O scheduling, so another engine (async) can reuse
+the rest as it is:
+
+- `_call`: the call's checks and plan before its first request, and the report at the end
+- `_globs`: `include` / `exclude` patterns (wcmatch)
+- `_plan`: sources -> items: the walk, symlinks, special files, names, collisions
+- `_items`: one file to send, its identity, how its bytes are read
+- `_journal`: the resume journal, its session lines and the skip decision
+- `_progress`: `UploadProgress` events and their counter
+- `_send`: one file's steps before and after `upload_file`
+- `_verify`: the final listing / sha256 check
+- `_engine`: the thread-pool run (`upload`)
+"""
+
+from ._engine import upload
+from ._journal import default_journal_path
+from ._plan import InvalidMode, Source
+from ._progress import ProgressCallback, ProgressKind, UploadProgress
+from ._verify import VerifyMode
+
+__all__ = [
+    "InvalidMode",
+    "ProgressCallback",
+    "ProgressKind",
+    "Source",
+    "UploadProgress",
+    "VerifyMode",
+    "default_journal_path",
+    "upload",
+]
