@@ -36,3 +36,19 @@ def connect_both() -> tuple[BatchProvider, BatchProvider]:
 
 
 matrix: dict[str, Capability] = batchkit.capability_matrix()
+
+
+def newer_public_names(provider: BatchProvider) -> None:
+    resolved: batchkit.ResolvedSettings = batchkit.resolve_settings("aihub", token="t")
+    origin: batchkit.SettingOrigin | None = resolved.origins.get("token")
+    names: list[str] = batchkit.providers_supporting(batchkit.SupportsProjects)
+    also: list[str] = batchkit.providers_supporting(Capability.FINALIZE)
+    if isinstance(provider, batchkit.SupportsProjects):
+        project: batchkit.Project = provider.get_project("p")
+        projects: list[batchkit.Project] = provider.list_projects()
+        del project, projects
+    with batchkit.save_to("out/", "a.pdf") as (path, file):
+        file.write(b"%PDF")
+        del path
+    provider.abort_upload_session("https://aihub.test/api/v2/batches/multipart-upload/sessions/s")
+    del origin, names, also
