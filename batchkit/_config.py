@@ -8,7 +8,8 @@ user config dir (e.g. `~/.config/batchkit/batchkit.toml`). A profile looks like:
     api_root = "https://aihub.instabase.com/api"
     token_env = "AIHUB_PROD_TOKEN"   # any `<setting>_env` key reads <setting> from that variable
 
-`default_profile = "prod"` at the top level picks a profile when none is named.
+`default_profile = "prod"` at the top level picks a profile when none is named, if that
+profile is for the provider chosen (see `resolve` for the whole rule).
 """
 
 from __future__ import annotations
@@ -133,6 +134,12 @@ def _read_config(path: Path) -> dict[str, Any] | None:
         ) from None
 
 
+#: how the provider was chosen (`ResolvedSettings.provider_from`)
+ProviderSource = Literal["argument", "environment", "profile"]
+#: how the profile was chosen (`ResolvedSettings.profile_from`)
+ProfileSource = Literal["argument", "environment", "default_profile"]
+
+
 @attrs.frozen
 class SettingOrigin:
     """Where one resolved setting came from."""
@@ -164,6 +171,12 @@ class ResolvedSettings:
     config_file: Path | None = None
     #: the provider's settings that hold secrets (`BatchProvider.secret_settings`)
     secret_settings: frozenset[str] = frozenset()
+    #: how the provider was chosen: "argument", "environment" ($BATCHKIT_PROVIDER) or
+    #: "profile" (the profile's `provider`)
+    provider_from: ProviderSource | None = None
+    #: how the profile was chosen: "argument", "environment" ($BATCHKIT_PROFILE) or
+    #: "default_profile"; None when no profile applies
+    profile_from: ProfileSource | None = None
 
 
 def _resolve_secret_refs(
@@ -202,6 +215,19 @@ def _example_provider() -> str:
     return names[0] if names else "<provider>"
 
 
+_SOURCE_TEXT = {
+    "argument": "the {0} argument",
+    "environment": "${1}",
+    "profile": "the profile's provider",
+    "default_profile": "default_profile",
+}
+
+
+def _chosen_by(source: str | None, what: str) -> str:
+    """`source` as a message says it: "the provider argument", "$BATCHKIT_PROVIDER", ..."""
+    return _SOURCE_TEXT[source or "argument"].format(what, f"BATCHKIT_{what.upper()}")
+
+
 def resolve(
     provider: str | None,
     *,
@@ -210,7 +236,13 @@ def resolve(
     overrides: Mapping[str, Any],
     lenient: bool = False,
 ) -> ResolvedSettings:
-    """Work out the provider name and its merged settings (file < env < keywords).
+    """Work out the provider name and its merged settings, by one rule (docs/configuration.md).
+
+    Which provider: the argument, else `$BATCHKIT_PROVIDER`, else the profile's `provider`.
+    Which profile: the argument, else `$BATCHKIT_PROFILE`, else the file's `default_profile`;
+    a profile applies only to its own provider: a default profile for another provider than
+    the one chosen is ignored, a named one is a `ConfigError` naming both.
+    Which settings: profile < the provider's environment variables < keyword arguments.
 
     With `lenient`, a `<setting>_env` naming an unset variable gives None (its origin says
     `unset`) instead of a `ConfigError` (to show the configuration, not to connect with it).
@@ -222,11 +254,21 @@ def resolve(
                 f"{label} must be a name (a str, e.g. {example!r}) or None; got "
                 f"{type(value).__name__}: {value!r:.80}"
             )
-    profile = profile or os.environ.get("BATCHKIT_PROFILE") or None
-    data: dict[str, Any] = {}
-    path: Path | None = None
-    if profile is not None or config is not None or provider is None:
-        data, path = load_config(config)
+    provider_from: ProviderSource | None = None
+    if provider:
+        provider_from = "argument"
+    elif os.environ.get("BATCHKIT_PROVIDER"):
+        provider, provider_from = os.environ["BATCHKIT_PROVIDER"], "environment"
+    else:
+        provider = None
+    profile_from: ProfileSource | None = None
+    if profile:
+        profile_from = "argument"
+    elif os.environ.get("BATCHKIT_PROFILE"):
+        profile, profile_from = os.environ["BATCHKIT_PROFILE"], "environment"
+    else:
+        profile = None
+    data, path = load_config(config)
     if profile is None and "default_profile" in data:
         profile = data["default_profile"]
         if not isinstance(profile, str) or not profile:
@@ -236,6 +278,7 @@ def resolve(
                 'e.g. default_profile = "prod"; got '
                 + (repr(profile) if isinstance(profile, str) else f"a {type(profile).__name__}")
             )
+        profile_from = "default_profile"
     values: dict[str, Any] = {}
     origins: dict[str, SettingOrigin] = {}
     if profile is not None:
@@ -250,22 +293,35 @@ def resolve(
         table = profiles[profile]
         if not isinstance(table, dict):
             raise ConfigError(f"[profiles.{profile}] must be a table")
+        # an unset `<setting>_env` is an error only if its setting is not given elsewhere
         values, origins = _resolve_secret_refs(
-            table, f"[profiles.{profile}]", "profile", lenient=lenient
+            table, f"[profiles.{profile}]", "profile", lenient=True
         )
-    name = provider or os.environ.get("BATCHKIT_PROVIDER") or values.pop("provider", None)
-    values.pop("provider", None)
+    own = values.pop("provider", None)
     origins.pop("provider", None)
+    if own is not None and not isinstance(own, str):
+        raise ConfigError(
+            f'provider must be a provider name in quotes, e.g. provider = "{_example_provider()}"; '
+            f"got a {type(own).__name__}"
+        )
+    if provider is not None and own and own != provider:
+        if profile_from != "default_profile":
+            raise ConfigError(
+                f"profile {profile!r} (from {_chosen_by(profile_from, 'profile')}) is for "
+                f"provider {own!r}, but provider {provider!r} was chosen (by "
+                f"{_chosen_by(provider_from, 'provider')}): name a {provider} profile, "
+                f"or choose provider {own!r}"
+            )
+        # the file's default profile is for another provider: it does not apply
+        values, origins, profile, profile_from = {}, {}, None, None
+    name = provider or own
+    if provider is None and own:
+        provider_from = "profile"
     if not name:
         choices = " | ".join(repr(n) for n in provider_names())
         raise NoProviderChosen(
             f"no provider chosen: pass connect({choices}), set BATCHKIT_PROVIDER, "
             "or use a profile with provider = ..."
-        )
-    if not isinstance(name, str):
-        raise ConfigError(
-            f'provider must be a provider name in quotes, e.g. provider = "{_example_provider()}"; '
-            f"got a {type(name).__name__}"
         )
     cls = provider_class(name)
     for env_var, setting in cls.env_settings.items():
@@ -275,6 +331,14 @@ def resolve(
     given, given_origins = _resolve_secret_refs(overrides, "connect()", "argument")
     values.update(given)
     origins.update(given_origins)
+    if not lenient:
+        for setting, origin in origins.items():
+            if origin.unset:
+                raise ConfigError(
+                    f"[profiles.{profile}]: {setting}_env = {origin.variable!r} but the "
+                    f"environment variable {origin.variable} is not set: export it, or set "
+                    f"{setting} directly"
+                )
     return ResolvedSettings(
         provider=name,
         settings=values,
@@ -282,6 +346,8 @@ def resolve(
         profile=profile,
         config_file=path,
         secret_settings=cls.secret_settings,
+        provider_from=provider_from,
+        profile_from=profile_from,
     )
 
 
@@ -315,8 +381,9 @@ def connect(
     """Return a ready `BatchProvider`.
 
     The provider is `provider`, else `$BATCHKIT_PROVIDER`, else the profile's `provider`.
-    Settings come from the profile (`profile`, else `$BATCHKIT_PROFILE`) in `batchkit.toml`,
-    overridden by environment variables (e.g. `AIHUB_API_TOKEN`), overridden by keyword
+    Settings come from the profile (`profile`, else `$BATCHKIT_PROFILE`, else the file's
+    `default_profile` if it is for that provider) in `batchkit.toml`, overridden by
+    environment variables (e.g. `AIHUB_API_TOKEN`), overridden by keyword
     arguments. Examples::
 
         batchkit.connect("aihub", api_root="https://aihub.instabase.com/api", token=...)

@@ -41,6 +41,19 @@ def _source(setting: str, origin: SettingOrigin) -> str:
     return f"profile ${origin.variable}" + (" (NOT SET: export it)" if origin.unset else "")
 
 
+def _chosen(what: str, name: str | None, source: str | None) -> str | None:
+    """`name` and how it was chosen: "scale (from $BATCHKIT_PROVIDER)"."""
+    if name is None:
+        return None
+    how = {
+        "argument": f"from --{what}",
+        "environment": f"from $BATCHKIT_{what.upper()}",
+        "profile": "from the profile",
+        "default_profile": "the file's default_profile",
+    }.get(source or "")
+    return f"{name} ({how})" if how else name
+
+
 @config.command("show")
 @json_option
 @click.pass_obj
@@ -77,8 +90,8 @@ def config_show(state: State) -> None:
     print_rows(
         console,
         [
-            ("provider", resolved.provider),
-            ("profile", resolved.profile),
+            ("provider", _chosen("provider", resolved.provider, resolved.provider_from)),
+            ("profile", _chosen("profile", resolved.profile, resolved.profile_from)),
             ("config file", str(path) if path else "none found"),
         ],
     )

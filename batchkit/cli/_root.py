@@ -48,6 +48,14 @@ def cli_hints() -> Iterator[None]:
         yield
     except NoProviderChosen:
         raise ConfigError(no_provider()) from None
+    except ConfigError as e:
+        # "chosen by the provider argument" is the flag here
+        message = str(e)
+        flags = message.replace("the provider argument", "--provider")
+        flags = flags.replace("the profile argument", "--profile")
+        if flags == message:
+            raise
+        raise ConfigError(flags) from None
 
 
 class State:
@@ -173,7 +181,8 @@ def json_option(f: F) -> F:
 @click.option(
     "--profile",
     metavar="NAME",
-    help="Profile from batchkit.toml (default: $BATCHKIT_PROFILE, then default_profile).",
+    help="Profile from batchkit.toml (default: $BATCHKIT_PROFILE, then default_profile if it "
+    "is for the chosen provider).",
 )
 @click.option(
     "--provider",
