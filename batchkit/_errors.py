@@ -40,8 +40,9 @@ class UnsupportedOperation(BatchkitError):
 class ProviderError(BatchkitError):
     """The vendor answered with an error, or could not be reached.
 
-    Carries the provider, the operation, the HTTP status (None when no response arrived)
-    and the vendor's own message. Never carries a credential.
+    Carries the provider, the operation, the HTTP status (None when no response arrived),
+    the vendor's own message and the request id the response named (for the vendor's
+    support). Never carries a credential.
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class ProviderError(BatchkitError):
         status: int | None = None,
         vendor_message: str | None = None,
         retry_after: float | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
@@ -61,6 +63,9 @@ class ProviderError(BatchkitError):
         self.vendor_message = vendor_message
         #: the server's Retry-After hint in seconds (429, 503), if it gave one
         self.retry_after = retry_after
+        #: the id the response gave this request (`X-Request-Id` and the like), to quote to
+        #: the vendor's support; None when no response arrived or it named none
+        self.request_id = request_id
         #: how many times the request was sent before this error (set by the HTTP layer)
         self.attempts = 1
         #: an earlier attempt of this call failed in a way that may have applied it at the

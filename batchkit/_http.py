@@ -159,6 +159,34 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+#: response headers that commonly carry a request id, first match wins (header names are
+#: case-insensitive: `X-Request-ID` is `X-Request-Id`): generic and proxy (nginx, Envoy,
+#: Heroku), Stripe-style, AWS API Gateway, S3, an AWS load balancer's trace id, and the
+#: correlation id some gateways send. A vendor's own header goes first
+#: (`VendorErrors.request_id_headers`).
+REQUEST_ID_HEADERS = (
+    "X-Request-Id",
+    "Request-Id",
+    "X-Amzn-RequestId",
+    "X-Amz-Request-Id",
+    "X-Amzn-Trace-Id",
+    "X-Correlation-Id",
+)
+
+#: a request id longer than this is not one (or not one worth quoting): dropped
+_MAX_REQUEST_ID = 200
+
+
+def _request_id(headers: httpx.Headers, names: Iterable[str]) -> str | None:
+    """The first usable request id among `names`: printable ASCII, at most 200 characters
+    (it goes into messages and log lines, so nothing that could forge or flood them)."""
+    for name in names:
+        value = str(headers.get(name) or "").strip()
+        if value and len(value) <= _MAX_REQUEST_ID and value.isascii() and value.isprintable():
+            return value
+    return None
+
+
 @attrs.frozen
 class VendorErrors:
     """How a vendor words its error answers: its adapter's knowledge, handed to the HTTP
@@ -172,6 +200,12 @@ class VendorErrors:
     message_keys: tuple[str, ...] = ()
     #: what to check after a 401 or 403, e.g. "check the token"
     auth_hint: str = "check the credentials"
+    #: the vendor's own request-id header(s), looked at before `REQUEST_ID_HEADERS`
+    request_id_headers: tuple[str, ...] = ()
+
+    def request_id(self, response: httpx.Response) -> str | None:
+        """The id the response gives the request, for the vendor's support, or None."""
+        return _request_id(response.headers, (*self.request_id_headers, *REQUEST_ID_HEADERS))
 
     def message(self, response: httpx.Response) -> str | None:
         """The vendor's error text: a string under one of `message_keys` in a JSON body,
@@ -203,17 +237,23 @@ def error_for(
     vendor's message and hint as `errors` reads and words them."""
     status = response.status_code
     detail = errors.message(response)
+    request_id = errors.request_id(response)
     subject = f" {what}" if what else ""
     base = f"{provider} {operation}{subject} failed: HTTP {status}"
     text = f"{base}: {detail}" if detail else base
+    if status in (401, 403):
+        text += f" ({errors.auth_hint})"
+    if request_id is not None:
+        text += f" (request id {request_id})"
     kw: dict[str, Any] = {
         "provider": provider,
         "operation": operation,
         "status": status,
         "vendor_message": detail,
+        "request_id": request_id,
     }
     if status in (401, 403):
-        return AuthError(f"{text} ({errors.auth_hint})", **kw)
+        return AuthError(text, **kw)
     if status == 404:
         return NotFound(text, **kw)
     if status in (409, 412):
@@ -306,8 +346,34 @@ class _Attempts:
                 self.out_of_time = True
             else:
                 decision = wait
+                if isinstance(exc, ProviderError):  # always, as _retryable said yes
+                    self._log_retry(exc, wait)
         self._last = (exc, decision)
         return decision
+
+    def _log_retry(self, exc: ProviderError, wait: float) -> None:
+        """One WARNING per scheduled retry, e.g. `aihub get_batch: attempt 2 of 5 in 0.4 s
+        after HTTP 503 (Retry-After 0)`. Only what the error already carries (redacted by the
+        session): operation, counts, wait, status or exception type, hint and request id;
+        never a header, URL or body. WARNING, as the logging HOWTO defines it: something
+        unexpected happened (the vendor failed) and the software still works (it retries)."""
+        if exc.status is not None:
+            why = f"HTTP {exc.status}"
+        else:
+            why = type(exc.__cause__ or exc).__name__
+        if exc.retry_after is not None:
+            why += f" (Retry-After {exc.retry_after:g})"
+        if exc.request_id is not None:
+            why += f" (request id {exc.request_id})"
+        log.warning(
+            "%s %s: attempt %d of %d in %s s after %s",
+            exc.provider,
+            self.call.operation,
+            self.sent + 1,
+            self.settings.attempts,
+            f"{wait:.2f}".rstrip("0").rstrip("."),
+            why,
+        )
 
     def failed(self, exc: ProviderError) -> ProviderError:
         """Record a failed attempt on the error the caller will see."""
@@ -379,6 +445,7 @@ class HttpSession:
         max_connections: int = 32,
         secrets: Iterable[str | None] = (),
         errors: VendorErrors = _NO_VENDOR,
+        user_agent: str | None = None,
     ) -> None:
         self.provider = provider
         #: how the vendor words its errors (its adapter says)
@@ -399,7 +466,12 @@ class HttpSession:
         self.client = httpx.Client(
             base_url=self.api_root + "/",
             auth=auth,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            headers={
+                # the caller's suffix names their pipeline: `batchkit/0.1.0 mypipeline/2.3`
+                "User-Agent": f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT,
+                "Accept": "application/json",
+                **(headers or {}),
+            },
             # no pool timeout: our own concurrency is bounded, so waiting for a pooled
             # connection is queueing, not a failure
             timeout=timeout
@@ -423,6 +495,8 @@ class HttpSession:
             )
             if isinstance(error, ProviderError) and error.vendor_message:
                 error.vendor_message = _mask(error.vendor_message, self._secrets)
+            if isinstance(error, ProviderError) and error.request_id:
+                error.request_id = _mask(error.request_id, self._secrets)
         return error
 
     def close(self) -> None:

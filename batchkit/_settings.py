@@ -107,6 +107,8 @@ class CommonSettings:
     allow_insecure_http: bool = attrs.field(default=False, validator=boolean)
     #: pooled keep-alive connections (bulk upload runs 16 files at once by default)
     max_connections: int = attrs.field(default=32, validator=at_least(1))
+    #: appended to the User-Agent, naming your pipeline: `batchkit/0.1.0 mypipeline/2.3`
+    user_agent: str | None = attrs.field(default=None, validator=credential)
     #: an httpx transport to send through (tests: `Emulator().transport()`)
     transport: httpx.BaseTransport | None = attrs.field(default=None, repr=False)
 
@@ -142,6 +144,7 @@ class CommonSettings:
             max_connections=self.max_connections,
             secrets=secrets,
             errors=errors if errors is not None else VendorErrors(),
+            user_agent=self.user_agent,
         )
 
     def checked_api_root(self) -> str:
