@@ -140,6 +140,17 @@ ProviderSource = Literal["argument", "environment", "profile"]
 ProfileSource = Literal["argument", "environment", "default_profile"]
 
 
+def _argument_or_env(
+    value: str | None, variable: str
+) -> tuple[str | None, Literal["argument", "environment"] | None]:
+    """An argument wins over its environment variable; an empty one of either is unset."""
+    if value:
+        return value, "argument"
+    if os.environ.get(variable):
+        return os.environ[variable], "environment"
+    return None, None
+
+
 @attrs.frozen
 class SettingOrigin:
     """Where one resolved setting came from."""
@@ -254,20 +265,10 @@ def resolve(
                 f"{label} must be a name (a str, e.g. {example!r}) or None; got "
                 f"{type(value).__name__}: {value!r:.80}"
             )
-    provider_from: ProviderSource | None = None
-    if provider:
-        provider_from = "argument"
-    elif os.environ.get("BATCHKIT_PROVIDER"):
-        provider, provider_from = os.environ["BATCHKIT_PROVIDER"], "environment"
-    else:
-        provider = None
-    profile_from: ProfileSource | None = None
-    if profile:
-        profile_from = "argument"
-    elif os.environ.get("BATCHKIT_PROFILE"):
-        profile, profile_from = os.environ["BATCHKIT_PROFILE"], "environment"
-    else:
-        profile = None
+    provider_from: ProviderSource | None
+    profile_from: ProfileSource | None
+    provider, provider_from = _argument_or_env(provider, "BATCHKIT_PROVIDER")
+    profile, profile_from = _argument_or_env(profile, "BATCHKIT_PROFILE")
     data, path = load_config(config)
     if profile is None and "default_profile" in data:
         profile = data["default_profile"]
