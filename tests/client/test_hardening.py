@@ -501,19 +501,32 @@ V1 = "Wed, 02 Dec 2026 01:00:00 GMT"
 V2 = "Wed, 02 Dec 2026 02:00:00 GMT"
 
 
+def breaks_then(resume: Callable[[httpx.Request], httpx.Response], *, at: int = 1000,
+                stamp: str | None = V1) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler whose first answer is version 1 (Last-Modified `stamp`), broken after `at`
+    bytes; every later request (the resumes) is answered by `resume`."""
+    first = [True]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if first:
+            first.clear()
+            headers = {"Content-Length": "2048", **({"Last-Modified": stamp} if stamp else {})}
+            return httpx.Response(200, stream=_Breaks(OLD, break_after=at), headers=headers)
+        return resume(request)
+
+    return handle
+
+
 def test_a_file_changed_before_a_resume_is_downloaded_again_whole(kit):
     """The first body breaks at 1000 bytes; meanwhile the file changed. The resume sends
     If-Range, the server answers 200 with the new file: the result is the new file, whole."""
-    def handle(request: httpx.Request) -> httpx.Response:
-        if not rec.requests[:-1]:
-            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
-                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
+    def resume(request: httpx.Request) -> httpx.Response:
         if request.headers.get("If-Range") == V2:
             return _ranged(NEW, request, stamp=V2)
         return httpx.Response(200, stream=_Breaks(NEW),
                               headers={"Last-Modified": V2, "Content-Length": "2048"})
 
-    rec = kit.Recorder(handle)
+    rec = kit.Recorder(breaks_then(resume))
     assert NEW == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
     assert [None, V1] == [r.headers.get("If-Range") for r in rec.requests]
 
@@ -521,13 +534,7 @@ def test_a_file_changed_before_a_resume_is_downloaded_again_whole(kit):
 def test_a_resume_answered_by_another_version_without_if_range_support_starts_over(kit):
     """A server ignoring If-Range sends a 206 of the new version: its Last-Modified gives it
     away, so the download starts over instead of splicing old and new bytes."""
-    def handle(request: httpx.Request) -> httpx.Response:
-        if not rec.requests[:-1]:
-            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
-                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
-        return _ranged(NEW, request, stamp=V2)
-
-    rec = kit.Recorder(handle)
+    rec = kit.Recorder(breaks_then(lambda request: _ranged(NEW, request, stamp=V2)))
     data = kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
     assert NEW == data
     assert ["bytes=1000-", None] == [r.headers.get("Range") for r in rec.requests[1:]]
@@ -536,13 +543,8 @@ def test_a_resume_answered_by_another_version_without_if_range_support_starts_ov
 def test_a_206_that_starts_before_the_asked_byte_does_not_duplicate_bytes(kit):
     """A resume answered with `Content-Range: bytes 0-...` is placed by its header: the
     bytes already held are skipped, not written twice."""
-    def handle(request: httpx.Request) -> httpx.Response:
-        if not rec.requests[:-1]:
-            return httpx.Response(200, stream=_Breaks(OLD, break_after=700),
-                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
-        return _ranged(OLD, request, stamp=V1, content_range_start=0)
-
-    rec = kit.Recorder(handle)
+    rec = kit.Recorder(breaks_then(
+        lambda request: _ranged(OLD, request, stamp=V1, content_range_start=0), at=700))
     assert OLD == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
 
 
@@ -550,15 +552,12 @@ def test_a_resume_whose_file_size_changed_starts_over(kit):
     """No validators at all, but the total size in Content-Range differs: a new version."""
     bigger = NEW + b"more"
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        if not rec.requests[:-1]:
-            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
-                                  headers={"Content-Length": "2048"})
+    def resume(request: httpx.Request) -> httpx.Response:
         response = _ranged(bigger, request, stamp="")
         del response.headers["Last-Modified"]
         return response
 
-    rec = kit.Recorder(handle)
+    rec = kit.Recorder(breaks_then(resume, stamp=None))
     assert bigger == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf")
 
 
@@ -575,26 +574,14 @@ def test_a_changed_file_into_a_stream_that_cannot_rewind_is_an_error_not_a_splic
         def seekable(self) -> bool:
             return False
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        if not rec.requests[:-1]:
-            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
-                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
-        return _ranged(NEW, request, stamp=V2)
-
-    rec = kit.Recorder(handle)
+    rec = kit.Recorder(breaks_then(lambda request: _ranged(NEW, request, stamp=V2)))
     with pytest.raises(ProviderError, match="changed on the server"):
         kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf", Pipe())
 
 
 def test_a_changed_file_downloaded_to_a_path_is_the_new_version_whole(kit, tmp_path):
     """To a path, the temporary file is rewound and the saved file is one version."""
-    def handle(request: httpx.Request) -> httpx.Response:
-        if not rec.requests[:-1]:
-            return httpx.Response(200, stream=_Breaks(OLD, break_after=1000),
-                                  headers={"Last-Modified": V1, "Content-Length": "2048"})
-        return _ranged(NEW, request, stamp=V2)
-
-    rec = kit.Recorder(handle)
+    rec = kit.Recorder(breaks_then(lambda request: _ranged(NEW, request, stamp=V2)))
     target = tmp_path / "a.pdf"
     assert 2048 == kit.aihub(rec.transport).fs_read("/o/w/fs/d/a.pdf", target)
     assert NEW == target.read_bytes()
