@@ -5,10 +5,14 @@ provider = batchkit.connect(profile="prod")        # vendor chosen by config
 batch = provider.create_batch("invoices-2026-11", project="invoices")
 if provider.supports(batchkit.Capability.UPLOAD_FILES):
     provider.upload(batch, "scans/")
+
+async with batchkit.connect_async(profile="prod") as provider:   # asyncio or trio
+    batch = await provider.create_batch("invoices-2026-11", project="invoices")
 """
 
+from ._aprovider import AsyncBatchProvider
 from ._capabilities import Capability
-from ._config import ResolvedSettings, SettingOrigin, connect, resolve_settings
+from ._config import ResolvedSettings, SettingOrigin, connect, connect_async, resolve_settings
 from ._errors import (
     AuthError,
     BatchkitError,
@@ -39,7 +43,7 @@ from ._models import (
     TaskCounts,
     UploadReport,
 )
-from ._provider import BatchProvider, SupportsProjects
+from ._provider import BatchProvider, SupportsProjects, upload
 from ._registry import (
     capability_matrix,
     provider_names,
@@ -47,10 +51,11 @@ from ._registry import (
     register_provider,
 )
 from ._save import save_to
-from ._upload import InvalidMode, ProgressCallback, Source, UploadProgress, VerifyMode, upload
+from ._upload import InvalidMode, ProgressCallback, Source, UploadProgress, VerifyMode
 from ._version import __version__
 
 __all__ = [
+    "AsyncBatchProvider",
     "AuthError",
     "Batch",
     "BatchFile",
@@ -90,6 +95,7 @@ __all__ = [
     "__version__",
     "capability_matrix",
     "connect",
+    "connect_async",
     "provider_names",
     "providers_supporting",
     "register_provider",

@@ -25,9 +25,10 @@ from typing import Any, Literal
 import attrs
 import platformdirs
 
+from ._aprovider import AsyncBatchProvider
 from ._errors import ConfigError, InvalidInput, NoProviderChosen
 from ._provider import BatchProvider
-from ._registry import provider_class, provider_names
+from ._registry import async_provider_class, provider_class, provider_names
 from ._suggest import did_you_mean
 from ._validate import local_path
 
@@ -393,3 +394,24 @@ def connect(
     """
     resolved = resolve(provider, profile=profile, config=config, overrides=settings)
     return provider_class(resolved.provider).from_settings(resolved.settings)
+
+
+def connect_async(
+    provider: str | None = None,
+    *,
+    profile: str | None = None,
+    config: str | Path | None = None,
+    **settings: Any,
+) -> AsyncBatchProvider:
+    """Return a ready `AsyncBatchProvider`: `connect`, for asyncio and trio.
+
+    The same provider choice, profiles, environment variables and settings as `connect`
+    (a `transport=` must be an `httpx.AsyncBaseTransport`, e.g.
+    `Emulator().async_transport()`). Use it with ``async with``::
+
+        async with batchkit.connect_async(profile="prod") as provider:
+            batch = await provider.create_batch("invoices", project="ops")
+            async for f in provider.list_files(batch): ...
+    """
+    resolved = resolve(provider, profile=profile, config=config, overrides=settings)
+    return async_provider_class(resolved.provider).from_settings(resolved.settings)

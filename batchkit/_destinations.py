@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from ._errors import InvalidInput
+from ._flow import Flow
 from ._validate import shorten
 
 #: where a download goes: None (return the bytes), a path, or a writable binary stream
@@ -124,21 +125,30 @@ def _name_max(directory: Path) -> int:
         return 255
 
 
-def deliver(dest: Dest, name: str, write: Callable[[IO[bytes]], int]) -> bytes | int:
-    """Run `write(sink)` into `dest`: bytes back for None, else the count written.
+def deliver(dest: Dest, name: str, write: Callable[[IO[bytes]], Flow[int]]) -> Flow[bytes | int]:
+    """Run the flow `write(sink)` into `dest`: bytes back for None, else the count written.
 
     A path (or a directory, which receives `name`) is written atomically (`atomic_file`).
     `dest` is checked before `write` runs, so a destination that cannot take the bytes
-    sends no request.
+    sends no request: call this eagerly, it returns the flow to run.
     """
     if dest is None:
-        buffer = io.BytesIO()
-        write(buffer)
-        return buffer.getvalue()
+        return _into_bytes(write)
     if isinstance(dest, str | os.PathLike):
-        with atomic_file(target_path(dest, name)) as f:
-            return write(f)
+        return _into_file(target_path(dest, name), write)
     return write(_binary_sink(dest))
+
+
+def _into_bytes(write: Callable[[IO[bytes]], Flow[int]]) -> Flow[bytes | int]:
+    buffer = io.BytesIO()
+    yield from write(buffer)
+    return buffer.getvalue()
+
+
+def _into_file(path: Path, write: Callable[[IO[bytes]], Flow[int]]) -> Flow[bytes | int]:
+    with atomic_file(path) as f:
+        count: int = yield from write(f)
+        return count
 
 
 def _binary_sink(dest: object) -> IO[bytes]:

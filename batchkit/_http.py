@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import enum
 import ipaddress
 import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import anyio
 import attrs
 import httpx
 import stamina
 
+from ._call import Call, Retry
 from ._deadline import Budget, deadline
 from ._deadline import current as current_budget
 from ._deadline import transport as deadline_transport
@@ -42,37 +42,6 @@ from ._version import __version__
 log = logging.getLogger("batchkit.http")
 
 USER_AGENT = f"batchkit/{__version__}"
-
-#: A request body: bytes, or a factory giving a fresh iterable of chunks for each attempt
-#: (so a retried upload re-reads its source instead of holding it in memory).
-Body = bytes | Callable[[], Iterable[bytes]]
-
-
-class Retry(enum.Enum):
-    """Which failures a call may be retried on."""
-
-    #: GET, PUT, DELETE, HEAD: connection errors, 408, 429 and 5xx.
-    IDEMPOTENT = "idempotent"
-    #: Non-idempotent creates: only when the request provably was never applied
-    #: (`never_applied`: connect errors, unsendable requests, 408, 429, 503).
-    UNSENT_ONLY = "unsent_only"
-    NEVER = "never"
-
-
-@attrs.frozen
-class Call:
-    """One HTTP request an adapter wants made, and what counts as success."""
-
-    operation: str
-    method: str
-    #: a path relative to the provider's API root (segments already quoted), or a full URL
-    url: str
-    params: Mapping[str, str | int] | None = None
-    json: Any = None
-    content: Body | None = None
-    headers: Mapping[str, str] | None = None
-    ok: frozenset[int] = frozenset({200})
-    retry: Retry = Retry.IDEMPOTENT
 
 
 @attrs.frozen
@@ -116,6 +85,14 @@ def is_loopback(host: str) -> bool:
 def masked_url(url: httpx.URL) -> str:
     """`url` as messages show it: a password in it becomes `***`."""
     return str(url.copy_with(username=url.username, password="***")) if url.password else str(url)
+
+
+def request_root(api_root: str) -> str:
+    """The API root requests go to. A user:password in the configured one is dropped: it is
+    never sent (auth= sets Authorization), and so no URL built from this, no log line and no
+    message can show it."""
+    url = httpx.URL(api_root.rstrip("/"))
+    return str(url.copy_with(userinfo=b"")) if url.userinfo else str(url)
 
 
 def check_api_root(
@@ -312,6 +289,15 @@ class _Attempts:
         #: the call gave up because its time budget ran out
         self.out_of_time = False
         self._last: tuple[Exception, bool | float] | None = None
+        #: the failed first attempt, replayed as the first attempt of a stamina context
+        self.pending: ProviderError | None = None
+
+    def replay(self) -> None:
+        """Inside a stamina attempt: raise the pending first failure, or count a send."""
+        if self.pending is not None:
+            failure, self.pending = self.pending, None
+            raise failure
+        self.sent += 1
 
     def _retryable(self, exc: Exception) -> bool:
         call = self.call
@@ -429,62 +415,44 @@ class _Replayable:
         return iter(self._factory())
 
 
-class HttpSession:
-    """One pooled `httpx.Client` for one provider instance, with retries and error mapping."""
+class _AsyncReplayable:
+    """An async-iterable body that calls its factory afresh each time it is iterated; the
+    chunks are read in place (local files, in the page cache: quicker than a thread hop)."""
+
+    def __init__(self, factory: Callable[[], Iterable[bytes]]) -> None:
+        self._factory = factory
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._factory():
+            yield chunk
+
+
+class _Session:
+    """What the blocking and the async session share: everything but the I/O."""
 
     def __init__(
         self,
         *,
         provider: str,
         api_root: str,
-        auth: httpx.Auth,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout = 30.0,
         retry: RetrySettings | None = None,
-        transport: httpx.BaseTransport | None = None,
-        max_connections: int = 32,
         secrets: Iterable[str | None] = (),
         errors: VendorErrors = _NO_VENDOR,
-        user_agent: str | None = None,
     ) -> None:
         self.provider = provider
         #: how the vendor words its errors (its adapter says)
         self.errors = errors
         url = httpx.URL(api_root.rstrip("/"))
-        #: the API root requests go to. A user:password in the configured one is dropped: it
-        #: is never sent (auth= sets Authorization), and so no URL built from this, no log
-        #: line and no message can show it
-        self.api_root = str(url.copy_with(userinfo=b"")) if url.userinfo else str(url)
+        #: the API root requests go to (`request_root`)
+        self.api_root = request_root(api_root)
         #: the API root as messages show it: a password in it is masked
         self.shown_root = masked_url(url)
         self.retry = retry or RetrySettings()
         #: every credential this session knows, longest first, for `redact`
         self._secrets = _secret_forms([*secrets, url.password or None])
-        limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
-        self.client = httpx.Client(
-            base_url=self.api_root + "/",
-            auth=auth,
-            headers={
-                # the caller's suffix names their pipeline: `batchkit/0.1.0 mypipeline/2.3`
-                "User-Agent": f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT,
-                "Accept": "application/json",
-                **(headers or {}),
-            },
-            # no pool timeout: our own concurrency is bounded, so waiting for a pooled
-            # connection is queueing, not a failure
-            timeout=timeout
-            if isinstance(timeout, httpx.Timeout)
-            else httpx.Timeout(timeout, pool=None),
-            transport=transport or deadline_transport(limits),
-            limits=limits,
-            # httpx drops Authorization when a redirect leaves the origin
-            follow_redirects=True,
-        )
 
     def __repr__(self) -> str:
-        return f"<HttpSession {self.provider} {self.shown_root}>"
+        return f"<{type(self).__name__} {self.provider} {self.shown_root}>"
 
     def redact(self, error: E) -> E:
         """`error` with every credential this session knows masked in its message and
@@ -499,23 +467,53 @@ class HttpSession:
                 error.request_id = _mask(error.request_id, self._secrets)
         return error
 
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self.client.close()
-
     def url(self, path: str) -> str:
         """The absolute URL of a path relative to the API root."""
         return f"{self.api_root}/{path.lstrip('/')}"
 
-    def _same_origin(self, url: httpx.URL) -> bool:
-        base = self.client.base_url
-        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+    def _client_options(
+        self,
+        *,
+        auth: httpx.Auth,
+        headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout,
+        user_agent: str | None,
+        max_connections: int,
+    ) -> dict[str, Any]:
+        """The keyword arguments of the `httpx.Client` / `httpx.AsyncClient`."""
+        return {
+            "base_url": self.api_root + "/",
+            "auth": auth,
+            "headers": {
+                # the caller's suffix names their pipeline: `batchkit/0.1.0 mypipeline/2.3`
+                "User-Agent": f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT,
+                "Accept": "application/json",
+                **(headers or {}),
+            },
+            # no pool timeout: our own concurrency is bounded, so waiting for a pooled
+            # connection is queueing, not a failure
+            "timeout": timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout, pool=None),
+            "limits": httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            # httpx drops Authorization when a redirect leaves the origin
+            "follow_redirects": True,
+        }
 
-    def _build(self, call: Call) -> httpx.Request:
-        # a body factory goes in as a re-iterable: httpx can then resend it when it follows
-        # a 307/308 (a generator would raise StreamConsumed there)
-        content: Any = _Replayable(call.content) if callable(call.content) else call.content
-        return self.client.build_request(
+    def _request(self, client: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
+        if callable(call.content):
+            # a body factory goes in as a re-iterable: httpx can then resend it when it
+            # follows a 307/308 (a generator would raise StreamConsumed there)
+            content: Any = (
+                _Replayable(call.content)
+                if isinstance(client, httpx.Client)
+                else _AsyncReplayable(call.content)
+            )
+        else:
+            content = call.content
+        request = client.build_request(
             call.method,
             call.url.lstrip("/") if "://" not in call.url else call.url,
             params=call.params,
@@ -523,44 +521,32 @@ class HttpSession:
             content=content,
             headers=call.headers,
         )
-
-    def _once(self, call: Call, *, stream: bool) -> httpx.Response:
-        request = self._build(call)
         log.debug("%s %s (%s)", request.method, request.url, call.operation)
-        # absolute URLs come from vendor Location headers: credentials go to the API's own
-        # origin only, never to another host a response points at
-        auth: Any = httpx.USE_CLIENT_DEFAULT if self._same_origin(request.url) else None
-        budget = current_budget()
-        if budget is not None:
-            budget.attempt(request)
-        try:
-            response = self.client.send(request, stream=stream, auth=auth)
-        except httpx.LocalProtocolError:
-            # h11's message quotes the offending header value, which may be a credential:
-            # raised outside the except block so the original is not even chained
-            response = None
-        except (httpx.HTTPError, httpx.StreamError) as e:
-            raise self._no_response(call, request, e) from e
-        if response is None:
-            raise _UnsendableRequest(
-                f"{self.provider} {call.operation} failed: the request is not valid HTTP "
-                "(a header value with a newline or control character?); details withheld "
-                "because they may contain credentials",
-                provider=self.provider,
-                operation=call.operation,
-            )
-        log.debug("%s %s -> %s", request.method, request.url, response.status_code)
-        if response.status_code in call.ok:
-            return response
-        try:
-            if stream:
-                response.read()
-        except (httpx.HTTPError, httpx.StreamError) as e:
-            raise self._no_response(call, request, e) from e
-        finally:
-            if stream:
-                response.close()
-        raise self.redact(
+        return request
+
+    def _auth(self, client: httpx.Client | httpx.AsyncClient, request: httpx.Request) -> Any:
+        """Credentials go to the API's own origin only: absolute URLs come from vendor
+        Location headers, never to another host a response points at."""
+        base = client.base_url
+        same = (request.url.scheme, request.url.host, request.url.port) == (
+            base.scheme,
+            base.host,
+            base.port,
+        )
+        return httpx.USE_CLIENT_DEFAULT if same else None
+
+    def _unsendable(self, call: Call) -> _UnsendableRequest:
+        return _UnsendableRequest(
+            f"{self.provider} {call.operation} failed: the request is not valid HTTP "
+            "(a header value with a newline or control character?); details withheld "
+            "because they may contain credentials",
+            provider=self.provider,
+            operation=call.operation,
+        )
+
+    def _failed(self, call: Call, response: httpx.Response) -> ProviderError:
+        """The error for a (read) response whose status `call` does not accept."""
+        return self.redact(
             error_for(
                 response, provider=self.provider, operation=call.operation, errors=self.errors
             )
@@ -589,6 +575,73 @@ class HttpSession:
             )
         return self.redact(TransportError(text, provider=self.provider, operation=call.operation))
 
+
+class HttpSession(_Session):
+    """One pooled `httpx.Client` for one provider instance, with retries and error mapping."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        api_root: str,
+        auth: httpx.Auth,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        retry: RetrySettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_connections: int = 32,
+        secrets: Iterable[str | None] = (),
+        errors: VendorErrors = _NO_VENDOR,
+        user_agent: str | None = None,
+    ) -> None:
+        super().__init__(
+            provider=provider, api_root=api_root, retry=retry, secrets=secrets, errors=errors
+        )
+        options = self._client_options(
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            user_agent=user_agent,
+            max_connections=max_connections,
+        )
+        self.client = httpx.Client(
+            transport=transport or deadline_transport(options["limits"]), **options
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.client.close()
+
+    def _once(self, call: Call, *, stream: bool) -> httpx.Response:
+        request = self._request(self.client, call)
+        budget = current_budget()
+        if budget is not None:
+            budget.attempt(request)
+        try:
+            response = self.client.send(
+                request, stream=stream, auth=self._auth(self.client, request)
+            )
+        except httpx.LocalProtocolError:
+            # h11's message quotes the offending header value, which may be a credential:
+            # raised outside the except block so the original is not even chained
+            response = None
+        except (httpx.HTTPError, httpx.StreamError) as e:
+            raise self._no_response(call, request, e) from e
+        if response is None:
+            raise self._unsendable(call)
+        log.debug("%s %s -> %s", request.method, request.url, response.status_code)
+        if response.status_code in call.ok:
+            return response
+        try:
+            if stream:
+                response.read()
+        except (httpx.HTTPError, httpx.StreamError) as e:
+            raise self._no_response(call, request, e) from e
+        finally:
+            if stream:
+                response.close()
+        raise self._failed(call, response)
+
     def _send(self, call: Call, *, stream: bool) -> httpx.Response:
         """One call with retries, under one deadline (`retry_timeout`) for every attempt and
         every wait. The first attempt runs outside stamina: building a retry context costs
@@ -604,14 +657,11 @@ class HttpSession:
                 first = state.failed(e)
             if state.decide(first) is False:  # a wait of 0.0 is a retry
                 raise state.give_up(first)
-            pending: ProviderError | None = first
+            state.pending = first
             try:
                 for attempt in stamina.retry_context(on=state.decide, attempts=None, timeout=None):
                     with attempt:
-                        if pending is not None:
-                            failure, pending = pending, None
-                            raise failure
-                        state.sent += 1
+                        state.replay()
                         try:
                             return self._once(call, stream=stream)
                         except ProviderError as e:
@@ -630,11 +680,107 @@ class HttpSession:
         """
         return self._send(call, stream=False)
 
-    @contextmanager
-    def stream(self, call: Call) -> Iterator[httpx.Response]:
-        """Send `call` and yield the response unread, for streaming downloads."""
-        response = self._send(call, stream=True)
+    def open(self, call: Call) -> httpx.Response:
+        """Send `call` like `send`, and return the response unread (close it when done)."""
+        return self._send(call, stream=True)
+
+
+class AsyncHttpSession(_Session):
+    """`HttpSession` on an `httpx.AsyncClient`: the same requests, retries, deadline and
+    errors, awaited (on asyncio or trio)."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        api_root: str,
+        auth: httpx.Auth,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        retry: RetrySettings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 32,
+        secrets: Iterable[str | None] = (),
+        errors: VendorErrors = _NO_VENDOR,
+        user_agent: str | None = None,
+    ) -> None:
+        super().__init__(
+            provider=provider, api_root=api_root, retry=retry, secrets=secrets, errors=errors
+        )
+        options = self._client_options(
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            user_agent=user_agent,
+            max_connections=max_connections,
+        )
+        self.client = httpx.AsyncClient(transport=transport, **options)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self.client.aclose()
+
+    async def _once(self, call: Call, *, stream: bool, budget: Budget | None) -> httpx.Response:
+        request = self._request(self.client, call)
+        auth = self._auth(self.client, request)
+        response: httpx.Response | None
         try:
-            yield response
+            # the call's deadline bounds the whole attempt (connect, send, read)
+            with anyio.fail_after(None if budget is None else max(0.0, budget.remaining())):
+                response = await self.client.send(request, stream=stream, auth=auth)
+        except httpx.LocalProtocolError:
+            response = None  # see HttpSession._once
+        except (httpx.HTTPError, httpx.StreamError) as e:
+            raise self._no_response(call, request, e) from e
+        except TimeoutError as e:
+            timeout = httpx.ReadTimeout("the call's time budget (retry_timeout) ran out")
+            raise self._no_response(call, request, timeout) from e
+        if response is None:
+            raise self._unsendable(call)
+        log.debug("%s %s -> %s", request.method, request.url, response.status_code)
+        if response.status_code in call.ok:
+            return response
+        try:
+            if stream:
+                await response.aread()
+        except (httpx.HTTPError, httpx.StreamError) as e:
+            raise self._no_response(call, request, e) from e
         finally:
-            response.close()
+            if stream:
+                await response.aclose()
+        raise self._failed(call, response)
+
+    async def _send(self, call: Call, *, stream: bool) -> httpx.Response:
+        """`HttpSession._send`, awaited: the same attempts, waits and deadline."""
+        state = _Attempts(call, self.retry)
+        try:
+            state.sent += 1
+            return await self._once(call, stream=stream, budget=state.budget)
+        except ProviderError as e:
+            first = state.failed(e)
+        if state.decide(first) is False:
+            raise state.give_up(first)
+        state.pending = first
+        try:
+            async for attempt in stamina.retry_context(
+                on=state.decide, attempts=None, timeout=None
+            ):
+                with attempt:
+                    state.replay()
+                    try:
+                        return await self._once(call, stream=stream, budget=state.budget)
+                    except ProviderError as e:
+                        state.failed(e)
+                        raise
+        except ProviderError as e:
+            state.give_up(e)
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def send(self, call: Call) -> httpx.Response:
+        """Send `call`, retrying per its policy; return the (read) success response."""
+        return await self._send(call, stream=False)
+
+    async def open(self, call: Call) -> httpx.Response:
+        """Send `call` like `send`, and return the response unread (close it when done)."""
+        return await self._send(call, stream=True)

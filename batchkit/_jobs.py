@@ -1,4 +1,4 @@
-"""Polling asynchronous vendor jobs with backoff and an injectable clock."""
+"""Polling asynchronous vendor jobs with backoff: a flow, so sync and async share it."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import time
 from collections.abc import Callable
 
 from ._errors import JobFailed, JobTimeout
+from ._flow import Flow
+from ._flow import sleep as pause
 from ._models import Job, JobState
 from ._validate import seconds
 
 
 def wait(
-    poll: Callable[[], Job],
+    poll: Callable[[], Flow[Job]],
     *,
     timeout: float = 300.0,
     initial: float = 0.1,
     maximum: float = 5.0,
-    sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-) -> Job:
+) -> Flow[Job]:
     """Poll until the job is COMPLETE (returned), FAILED / CANCELLED (`JobFailed`) or
     `timeout` seconds pass (`JobTimeout`). Waits grow ×2 from `initial` to `maximum`.
 
@@ -28,7 +29,7 @@ def wait(
     deadline = clock() + timeout
     delay = initial
     while True:
-        job = poll()
+        job = yield from poll()
         if job.state is JobState.COMPLETE:
             return job
         if job.state in (JobState.FAILED, JobState.CANCELLED):
@@ -41,5 +42,5 @@ def wait(
                 "poll it later with provider.wait_job(job) or raise timeout=",
                 job=job,
             )
-        sleep(min(delay, remaining))
+        yield from pause(min(delay, remaining))
         delay = min(delay * 2, maximum)

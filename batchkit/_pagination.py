@@ -1,11 +1,17 @@
-"""Lazy pagination helpers, guarded against servers that would make them loop forever."""
+"""Lazy pagination flows, guarded against servers that would make them loop forever.
+
+Each helper is a listing flow (`batchkit._flow`): it fetches a page with the adapter's page
+flow and `Emit`s its items, so the caller's iteration asks for the next page only when it
+gets there, sync or async.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from ._errors import ProviderError
+from ._flow import Flow, emit
 
 T = TypeVar("T")
 
@@ -50,13 +56,13 @@ class _Progress:
 
 
 def by_token(
-    fetch: Callable[[str | None], tuple[Sequence[T], str | None, bool]],
+    fetch: Callable[[str | None], Flow[tuple[Sequence[T], str | None, bool]]],
     *,
     provider: str,
     operation: str,
     key: Callable[[T], Hashable],
-) -> Iterator[T]:
-    """Yield items page by page; `fetch(token)` returns (items, next_token, has_more).
+) -> Flow[None]:
+    """Emit items page by page; the flow `fetch(token)` returns (items, next_token, has_more).
 
     Stops when the server says there is no more or gives no token. A repeated token, a
     repeated page (by the items' `key`) or `MAX_EMPTY_PAGES` empty pages in a row raise
@@ -66,9 +72,9 @@ def by_token(
     token: str | None = None
     tokens: set[str] = set()
     while True:
-        items, token, more = fetch(token)
+        items, token, more = yield from fetch(token)
         progress.check(items)
-        yield from items
+        yield from emit(items)
         if not more or not token:
             return
         if token in tokens:
@@ -77,30 +83,32 @@ def by_token(
 
 
 def by_offset(
-    fetch: Callable[[int], tuple[Sequence[T], bool]],
+    fetch: Callable[[int], Flow[tuple[Sequence[T], bool]]],
     *,
     provider: str,
     operation: str,
     key: Callable[[T], Hashable],
     limit: int | None = None,
-) -> Iterator[T]:
-    """Yield items page by page; `fetch(offset)` returns (items, has_more).
+    keep: Callable[[T], bool] | None = None,
+) -> Flow[None]:
+    """Emit items page by page; the flow `fetch(offset)` returns (items, has_more).
 
-    Advances by the number of items received, stops on an empty page, and yields at
-    most `limit` items in all. A page repeating an earlier one (by the items' `key`: the
-    server ignored `offset`) raises `ProviderError` naming the endpoint.
+    Advances by the number of items received, stops on an empty page, and emits at most
+    `limit` items in all, of those `keep` keeps (filters the server does not have). A page
+    repeating an earlier one (by the items' `key`: the server ignored `offset`) raises
+    `ProviderError` naming the endpoint.
     """
     progress = _Progress(provider, operation, key)
     offset = 0
     count = 0
     while True:
-        items, more = fetch(offset)
+        items, more = yield from fetch(offset)
         progress.check(items)
-        for item in items:
-            if limit is not None and count >= limit:
-                return
-            count += 1
-            yield item
+        chosen = [i for i in items if keep(i)] if keep is not None else list(items)
+        if limit is not None:
+            chosen = chosen[: limit - count]
+        count += len(chosen)
+        yield from emit(chosen)
         if not items or not more or (limit is not None and count >= limit):
             return
         offset += len(items)

@@ -1,52 +1,44 @@
-"""`BatchProvider`: the one interface a pipeline codes against, whatever the vendor."""
+"""`BatchProvider`: the one interface a pipeline codes against, whatever the vendor.
+
+A façade: every operation runs its adapter's flow (`batchkit._adapter`) with the blocking
+driver. `AsyncBatchProvider` (`batchkit._aprovider`) runs the same flows, awaited.
+"""
 
 from __future__ import annotations
 
-import abc
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, Self, overload, runtime_checkable
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Protocol,
+    Self,
+    TypeVar,
+    overload,
+    runtime_checkable,
+)
 
-from ._capabilities import OPERATION_CAPABILITY, Capability, capability
-from ._destinations import deliver
-from ._errors import InvalidInput, UnsupportedOperation
+from ._adapter import Adapter, BatchRef, FileData
+from ._capabilities import Capability
+from ._drive import Driver
+from ._flow import Flow
 from ._models import Batch, BatchFile, BatchState, BatchStatus, Job, Project
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
-from ._upload import upload as bulk_upload
-from ._validate import byte_range, file_name
 
 if TYPE_CHECKING:
+    from ._aprovider import AsyncBatchProvider
+    from ._http import HttpSession
     from ._models import UploadReport
+    from ._settings import CommonSettings
 
-#: what `upload_file` accepts: the bytes, a path to a file, or a binary stream
-FileData = bytes | bytearray | memoryview | str | Path | IO[bytes]
-
-#: a batch as methods take it: the `Batch` a call returned, or its id (AI Hub: the number,
-#: as text or int; Scale: the batch name)
-BatchRef = Batch | str | int
+T = TypeVar("T")
 
 
-def _nobody(flag: Capability) -> list[str]:
-    return []
-
-
-#: "Which registered providers support this flag?", for the "unsupported" messages. The answer
-#: is the registry's, and the registry sits a floor above this module (it imports it, to check
-#: the classes it loads), so it is never imported from here: it hands its answer down with
-#: `answer_who_supports` when it is imported, as `encodings` registers its search function with
-#: `codecs`. `import batchkit` imports the registry, so it is in place before any provider exists.
-_who_supports: Callable[[Capability], list[str]] = _nobody
-
-
-def answer_who_supports(lookup: Callable[[Capability], list[str]]) -> None:
-    """Install the registry's answer to "which registered providers support this flag?"."""
-    global _who_supports
-    _who_supports = lookup
-
-
-class BatchProvider(abc.ABC):
+class BatchProvider:
     """A vendor's batches behind one neutral interface.
 
     Get one from `batchkit.connect`. Operations a vendor lacks raise
@@ -54,6 +46,11 @@ class BatchProvider(abc.ABC):
     Use it as a context manager (or call `close`) to release pooled connections.
     """
 
+    #: the vendor adapter class this provider drives (a vendor package sets it)
+    adapter_class: ClassVar[type[Adapter]]
+    #: the async provider class of the same vendor, if it has vendor extras to add (else
+    #: `batchkit.connect_async` uses a plain `AsyncBatchProvider` for `adapter_class`)
+    async_class: ClassVar[type[AsyncBatchProvider] | None] = None
     #: the registry name, e.g. "aihub"
     name: ClassVar[str]
     #: what this provider can do
@@ -63,40 +60,63 @@ class BatchProvider(abc.ABC):
     #: settings that hold secrets (masked by `batchkit config show`)
     secret_settings: ClassVar[frozenset[str]] = frozenset()
 
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        adapter = cls.__dict__.get("adapter_class")
+        if adapter is not None:  # the vendor's declarations are the adapter's
+            cls.name = adapter.name
+            cls.capabilities = adapter.capabilities
+            cls.env_settings = adapter.env_settings
+            cls.secret_settings = adapter.secret_settings
+
+    def __init__(self, adapter: Adapter) -> None:
+        #: the vendor adapter (its flows)
+        self.adapter = adapter
+        #: the pooled HTTP session
+        self.http: HttpSession = adapter.settings.session(adapter.name, adapter.http_options())
+        self._driver = Driver(self.http)
+
     @classmethod
-    @abc.abstractmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
         """Build a provider from a settings mapping (config file + env + keyword args)."""
+        return cls(cls.adapter_class.from_settings(settings))
+
+    @property
+    def settings(self) -> CommonSettings:
+        """The typed settings this provider was built from."""
+        return self.adapter.settings
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How job polling waits (tests replace it to poll instantly)."""
+        return self._driver.sleep
+
+    @sleep.setter
+    def sleep(self, sleep: Callable[[float], None]) -> None:
+        self._driver.sleep = sleep
+
+    def _run(self, flow: Flow[T]) -> T:
+        return self._driver.run(flow)
+
+    def _iterate(self, flow: Flow[None]) -> Iterator[Any]:
+        return self._driver.iterate(flow)
 
     # -- capabilities -------------------------------------------------------------------
 
     def supports(self, flag: Capability | str) -> bool:
         """True if this provider can do everything in `flag` (a `Capability`, or a
         capability's name such as ``"UPLOAD_FILES"``, e.g. from configuration)."""
-        return capability(flag) in self.capabilities
+        return self.adapter.supports(flag)
 
     def require(self, flag: Capability | str, operation: str | None = None) -> None:
         """Raise `UnsupportedOperation` unless this provider supports `flag`."""
-        flag = capability(flag)
-        if flag not in self.capabilities:
-            raise self._unsupported(operation or (flag.name or str(flag)).lower(), flag)
-
-    def _unsupported(self, operation: str, flag: Capability | None = None) -> UnsupportedOperation:
-        flag = flag or OPERATION_CAPABILITY.get(operation, Capability(0))
-        others = _who_supports(flag)
-        hint = f"; providers that support it: {', '.join(others)}" if others else ""
-        return UnsupportedOperation(
-            f"{self.name} does not support {operation} (Capability.{flag.name}){hint}. "
-            f"Check provider.supports(Capability.{flag.name}) before calling it.",
-            provider=self.name,
-            operation=operation,
-            supported_by=others,
-        )
+        self.adapter.require(flag, operation)
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release network resources."""
+        self.http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -104,34 +124,11 @@ class BatchProvider(abc.ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- batch references ---------------------------------------------------------------
-
     def batch_id(self, batch: BatchRef) -> str:
         """The provider's id for `batch` (a `Batch` from this provider, or an id)."""
-        if isinstance(batch, Batch):
-            if batch.provider != self.name:
-                raise InvalidInput(
-                    f"batch {batch.name!r} came from provider {batch.provider!r}, not "
-                    f"{self.name!r}: pass it to the {batch.provider!r} provider"
-                )
-            if not isinstance(batch.id, str):
-                raise InvalidInput(f"Batch.id must be a str, got {batch.id!r:.80}")
-            return self._check_batch_id(batch.id)
-        if isinstance(batch, bool) or not isinstance(batch, str | int):
-            raise InvalidInput(
-                f"expected a Batch or a batch id, got {type(batch).__name__}: {batch!r}"
-            )
-        return self._check_batch_id(str(batch))
-
-    def _check_batch_id(self, batch_id: str) -> str:
-        """Validate a bare batch id (adapters override)."""
-        if not batch_id:
-            raise InvalidInput("batch id is empty: pass a Batch or its id")
-        return batch_id
+        return self.adapter.batch_id(batch)
 
     # -- neutral operations -------------------------------------------------------------
-
-    @abc.abstractmethod
     def create_batch(
         self,
         name: str,
@@ -146,12 +143,16 @@ class BatchProvider(abc.ABC):
         `callback` and `metadata` need `Capability.CALLBACKS` / `METADATA`; `options`
         passes vendor-specific fields (e.g. Scale `calibration_batch`).
         """
+        return self._run(
+            self.adapter.create_batch(
+                name, project=project, callback=callback, metadata=metadata, options=options
+            )
+        )
 
-    @abc.abstractmethod
     def get_batch(self, batch: BatchRef) -> Batch:
         """Fetch a batch by handle or id; `NotFound` if it does not exist."""
+        return self._run(self.adapter.get_batch(batch))
 
-    @abc.abstractmethod
     def list_batches(
         self,
         *,
@@ -167,16 +168,26 @@ class BatchProvider(abc.ABC):
         `state` is a `BatchState` or its value (`"staging"`); `limit` caps the number of
         batches yielded. Bad filters raise `InvalidInput` here, before any request.
         """
+        return self._iterate(
+            self.adapter.list_batches(
+                project=project,
+                state=state,
+                created_after=created_after,
+                created_before=created_before,
+                owner=owner,
+                limit=limit,
+            )
+        )
 
-    @abc.abstractmethod
     def status(self, batch: BatchRef) -> BatchStatus:
         """The batch's state and, with `Capability.STATUS_COUNTS`, its task counts."""
+        return self._run(self.adapter.status(batch))
 
     def delete_batch(
         self, batch: BatchRef, *, wait: bool = True, timeout: float = 300.0
     ) -> Job | None:
         """Delete a batch and its files. With `wait=False` returns the job to poll."""
-        raise self._unsupported("delete_batch")
+        return self._run(self.adapter.delete_batch(batch, wait=wait, timeout=timeout))
 
     def upload_file(
         self, batch: BatchRef, name: str, data: FileData, *, size: int | None = None
@@ -186,17 +197,17 @@ class BatchProvider(abc.ABC):
         Big files go up in parts where the vendor supports it. Replaces a file of the
         same name.
         """
-        raise self._unsupported("upload_file")
+        return self._run(self.adapter.upload_file(batch, name, data, size=size))
 
     def list_files(self, batch: BatchRef, *, page_size: int | None = None) -> Iterator[BatchFile]:
         """Iterate over the batch's files lazily, page by page."""
-        raise self._unsupported("list_files")
+        return self._iterate(self.adapter.list_files(batch, page_size=page_size))
 
     def delete_file(
         self, batch: BatchRef, name: str, *, wait: bool = True, timeout: float = 300.0
     ) -> Job | None:
         """Delete one file from a batch. With `wait=False` returns the job to poll."""
-        raise self._unsupported("delete_file")
+        return self._run(self.adapter.delete_file(batch, name, wait=wait, timeout=timeout))
 
     @overload
     def download_file(
@@ -236,35 +247,24 @@ class BatchProvider(abc.ABC):
         download leaves an existing file untouched and creates nothing. A directory
         receives the file under `name`.
         """
-        if Capability.DOWNLOAD_FILES not in self.capabilities:
-            raise self._unsupported("download_file")
-        file_name(name)
-        byte_range(start, end)
-        return deliver(dest, name, lambda sink: self._download_into(batch, name, sink, start, end))
-
-    def _download_into(
-        self, batch: BatchRef, name: str, sink: IO[bytes], start: int, end: int | None
-    ) -> int:
-        """Stream a (validated) file or range into `sink`; adapters with DOWNLOAD_FILES
-        implement this, and `download_file` does the rest."""
-        raise self._unsupported("download_file")
+        return self._run(self.adapter.download_file(batch, name, dest, start=start, end=end))
 
     def abort_upload_session(self, session: str) -> None:
         """Abort an upload session an interrupted upload left open (a multipart session,
         as a resume journal records it). Resumed uploads call this for you."""
-        raise self._unsupported("abort_upload_session", Capability.MULTIPART_UPLOAD)
+        self._run(self.adapter.abort_upload_session(session))
 
     def finalize(self, batch: BatchRef) -> Batch:
         """Mark a staging batch ready to be worked on."""
-        raise self._unsupported("finalize")
+        return self._run(self.adapter.finalize(batch))
 
     def prioritize(self, batch: BatchRef, priority: int) -> None:
         """Set the batch's priority, 10 (lowest) to 30 (highest)."""
-        raise self._unsupported("prioritize")
+        self._run(self.adapter.prioritize(batch, priority))
 
     def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
         """Poll an asynchronous job until it completes (`JobFailed` / `JobTimeout` else)."""
-        raise self._unsupported("wait_job", Capability.DELETE_BATCH)
+        return self._run(self.adapter.wait_job(job, timeout=timeout))
 
     def upload(
         self,
@@ -280,24 +280,72 @@ class BatchProvider(abc.ABC):
         strict: bool = False,
         invalid: InvalidMode = "refuse",
     ) -> UploadReport:
-        """Upload many files concurrently, verified and resumable (see `batchkit.upload`)."""
-        self.require(Capability.UPLOAD_FILES, "upload")
-        return bulk_upload(
-            self,
-            batch,
-            sources,
-            concurrency=concurrency,
-            on_progress=on_progress,
-            resume=resume,
-            verify=verify,
-            include=include,
-            exclude=exclude,
-            strict=strict,
-            invalid=invalid,
+        """Upload many files concurrently, verified and resumable.
+
+        `sources`: a file path, a directory (walked recursively, symlinks followed, hidden
+        entries skipped, filtered by `include` / `exclude` globs on the path relative to it), a
+        ``(name, binary stream, bytes or pathlib.Path)`` pair, or an iterable of these. Every
+        file goes into the batch under its base name (or the pair's name). Files that cannot be
+        uploaded (invalid names, two sources for one name, special files, broken symlinks) are
+        all listed in one `InvalidInput` before anything is sent; with ``invalid="skip"`` the
+        others are uploaded and these are reported with status "invalid" (`report.invalid`).
+
+        `concurrency` files are sent at once, each streamed by the provider's `upload_file`;
+        files are taken from the plan only as there is room, so memory does not grow with the
+        file count. `on_progress` gets an `UploadProgress` per step. `verify` checks the batch
+        listing for every file with its size ("size"), also reads each file back and compares
+        sha256 ("sha256"), or does nothing (None). `resume` names a journal file (True: the
+        default, see `default_journal_path`): files it records, unchanged locally and present
+        in the batch with their size, are skipped. A file that fails (or changes while it is
+        sent) is reported and the rest go on; `strict=True` then raises `UploadIncomplete`.
+        KeyboardInterrupt stops after the files in flight, with the journal up to date.
+        """
+        return self._run(
+            self.adapter.upload(
+                batch,
+                sources,
+                concurrency=concurrency,
+                on_progress=on_progress,
+                resume=resume,
+                verify=verify,
+                include=include,
+                exclude=exclude,
+                strict=strict,
+                invalid=invalid,
+            )
         )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+def upload(
+    provider: BatchProvider,
+    batch: BatchRef,
+    sources: Source | Iterable[Source],
+    *,
+    concurrency: int = 16,
+    on_progress: ProgressCallback | None = None,
+    resume: bool | str | os.PathLike[str] | None = None,
+    verify: VerifyMode = "size",
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    strict: bool = False,
+    invalid: InvalidMode = "refuse",
+) -> UploadReport:
+    """`provider.upload(batch, sources, ...)`: see `BatchProvider.upload`."""
+    return provider.upload(
+        batch,
+        sources,
+        concurrency=concurrency,
+        on_progress=on_progress,
+        resume=resume,
+        verify=verify,
+        include=include,
+        exclude=exclude,
+        strict=strict,
+        invalid=invalid,
+    )
 
 
 @runtime_checkable
@@ -330,4 +378,4 @@ class SupportsProjects(Protocol):
         ...
 
 
-__all__ = ["BatchProvider", "BatchRef", "FileData", "SupportsProjects", "answer_who_supports"]
+__all__ = ["BatchProvider", "BatchRef", "FileData", "SupportsProjects", "upload"]

@@ -21,19 +21,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from typing import IO
 
 import attrs
 import httpx
 
+from ._call import Call
 from ._errors import ProviderError, TransportError
+from ._flow import Close, Flow, Open, Read, Stream
 
 log = logging.getLogger("batchkit.download")
 
-#: opens one ranged request: (first byte wanted, last byte or None, If-Range value or None)
-OpenRange = Callable[[int, int | None, str | None], AbstractContextManager[httpx.Response]]
+#: the request for one range: (first byte wanted, last byte or None, If-Range value or None)
+OpenRange = Callable[[int, int | None, str | None], Call]
 
 _CONTENT_RANGE = re.compile(r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19}|\*)", re.ASCII)
 
@@ -79,17 +80,15 @@ def _answer(response: httpx.Response, what: str, provider: str, operation: str) 
     return _Answer(0, size, validator)
 
 
-def _slice(chunks: Iterator[bytes], start: int, end: int | None) -> Iterator[bytes]:
-    """Bytes `start..end` (inclusive, relative to the body) of a chunk stream."""
-    pos = 0
-    for chunk in chunks:
-        lo, hi = pos, pos + len(chunk)
-        pos = hi
-        if hi <= start:
-            continue
-        if end is not None and lo > end:
-            return
-        yield chunk[max(0, start - lo) : None if end is None else end + 1 - lo]
+def _piece(chunk: bytes, pos: int, start: int, end: int | None) -> bytes | None:
+    """The part of `chunk` (at body offset `pos`) inside bytes `start..end` (inclusive,
+    relative to the body); None once past `end`."""
+    lo, hi = pos, pos + len(chunk)
+    if end is not None and lo > end:
+        return None
+    if hi <= start:
+        return b""
+    return chunk[max(0, start - lo) : None if end is None else end + 1 - lo]
 
 
 def read_resumable(
@@ -102,7 +101,7 @@ def read_resumable(
     provider: str,
     operation: str,
     what: str,
-) -> int:
+) -> Flow[int]:
     """Stream bytes `start..end` of a file into `sink`, resuming broken connections; returns
     the number of bytes written. See the module docstring for the checks."""
     try:
@@ -115,7 +114,9 @@ def read_resumable(
         offset = start + written
         if_range = first.validator if first is not None and written else None
         try:
-            with open_range(offset, end, if_range) as response:
+            stream: Stream = yield Open(open_range(offset, end, if_range))
+            try:
+                response = stream.response
                 answer = _answer(response, what, provider, operation)
                 # a 200 to an If-Range request means the file changed (RFC 9110 13.1.5)
                 new_version = first is not None and (
@@ -135,9 +136,17 @@ def read_resumable(
                         continue  # this answer cannot supply the start: ask again
                 first = first or answer
                 stop = None if end is None else end - answer.start
-                for chunk in _slice(response.iter_bytes(), offset - answer.start, stop):
-                    sink.write(chunk)
-                    written += len(chunk)
+                pos, skip = 0, offset - answer.start
+                while chunk := (yield Read(stream)):
+                    piece = _piece(chunk, pos, skip, stop)
+                    pos += len(chunk)
+                    if piece is None:
+                        break
+                    if piece:
+                        sink.write(piece)
+                        written += len(piece)
+            finally:
+                yield Close(stream)
             return written
         except (httpx.HTTPError, httpx.StreamError) as e:
             if not isinstance(e, httpx.TransportError) or attempt == attempts:

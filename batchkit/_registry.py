@@ -13,9 +13,11 @@ import threading
 import warnings
 from typing import Any
 
+from ._adapter import Adapter, answer_who_supports
+from ._aprovider import AsyncBatchProvider
 from ._capabilities import Capability
 from ._errors import ConfigError
-from ._provider import BatchProvider, answer_who_supports
+from ._provider import BatchProvider
 from ._suggest import did_you_mean
 
 ENTRY_POINT_GROUP = "batchkit.providers"
@@ -33,7 +35,7 @@ _OWN_DISTRIBUTION = "batchkit"
 #: a provider module is imported: that takes Python's import lock, and a module importing
 #: batchkit in another thread could then wait for this one (a deadlock).
 _lock = threading.RLock()
-_targets: dict[str, str | type[BatchProvider]] = {}
+_targets: dict[str, str | type[BatchProvider] | type[Adapter]] = {}
 _loaded: dict[str, type[BatchProvider]] = {}
 _discovered = False
 
@@ -69,9 +71,10 @@ def _discover() -> None:
 
 
 def register_provider(
-    name: str, target: str | type[BatchProvider], *, replace: bool = False
+    name: str, target: str | type[BatchProvider] | type[Adapter], *, replace: bool = False
 ) -> None:
-    """Register a provider class (or a lazy "module:Class" string) under `name`.
+    """Register a provider class or an adapter class (or a lazy "module:Class" string for
+    one) under `name`.
 
     Refuses to overwrite a registered name unless `replace=True`. Plugin packages
     should prefer the `batchkit.providers` entry point group. Safe to call from any thread.
@@ -118,13 +121,45 @@ def provider_class(name: str) -> type[BatchProvider]:
             raise ConfigError(f"provider {name!r} could not be loaded from {target!r}: {e}") from e
     else:
         cls = target
+    if isinstance(cls, type) and issubclass(cls, Adapter):
+        cls = _provider_for(cls)
     if not (isinstance(cls, type) and issubclass(cls, BatchProvider)):
-        raise ConfigError(f"provider {name!r} ({target!r}) is not a BatchProvider subclass")
+        raise ConfigError(
+            f"provider {name!r} ({target!r}) is neither a BatchProvider nor an Adapter subclass"
+        )
     with _lock:
         # cache it only if `name` was not re-registered meanwhile
         if _targets.get(name) is target:
             _loaded[name] = cls
     return cls
+
+
+def _provider_for(adapter: type[Adapter]) -> type[BatchProvider]:
+    """The plain `BatchProvider` of an adapter registered on its own (no vendor extras)."""
+    return type(f"{adapter.__name__}Provider", (BatchProvider,), {"adapter_class": adapter})
+
+
+def async_provider_class(name: str) -> type[AsyncBatchProvider]:
+    """The async provider class of the provider registered as `name`: its own, if its
+    vendor package declares one (`BatchProvider.async_class`), else a plain
+    `AsyncBatchProvider` over the same adapter."""
+    sync = provider_class(name)
+    if sync.async_class is not None:
+        return sync.async_class
+    with _lock:
+        made = _async.get(sync)
+        if made is None:
+            made = type(
+                f"Async{sync.__name__}",
+                (AsyncBatchProvider,),
+                {"adapter_class": sync.adapter_class},
+            )
+            _async[sync] = made
+    return made
+
+
+#: the plain async classes made for providers without their own, one per provider class
+_async: dict[type[BatchProvider], type[AsyncBatchProvider]] = {}
 
 
 def capability_matrix() -> dict[str, Capability]:

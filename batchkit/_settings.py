@@ -12,7 +12,7 @@ import cattrs
 import httpx
 
 from ._errors import ConfigError
-from ._http import HttpSession, RetrySettings, VendorErrors, check_api_root
+from ._http import AsyncHttpSession, HttpSession, RetrySettings, VendorErrors, check_api_root
 from ._suggest import did_you_mean
 
 S = TypeVar("S", bound="CommonSettings")
@@ -87,6 +87,20 @@ def credential(_: object, attribute: attrs.Attribute[Any], value: str | None) ->
 
 
 @attrs.frozen(kw_only=True)
+class HttpOptions:
+    """What an adapter adds to its settings for its HTTP session: credentials and wording."""
+
+    #: how requests authenticate (`httpx.BasicAuth`, a bearer `httpx.Auth`, ...)
+    auth: httpx.Auth
+    #: headers every request carries (e.g. AI Hub's IB-Context)
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    #: the credentials behind `auth`: masked in every message and log line
+    secrets: Iterable[str | None] = ()
+    #: where the vendor puts an error answer's message, its request-id header, its auth hint
+    errors: VendorErrors = attrs.field(factory=VendorErrors)
+
+
+@attrs.frozen(kw_only=True)
 class CommonSettings:
     """Settings every HTTP provider takes."""
 
@@ -109,8 +123,11 @@ class CommonSettings:
     max_connections: int = attrs.field(default=32, validator=at_least(1))
     #: appended to the User-Agent, naming your pipeline: `batchkit/0.1.0 mypipeline/2.3`
     user_agent: str | None = attrs.field(default=None, validator=credential)
-    #: an httpx transport to send through (tests: `Emulator().transport()`)
-    transport: httpx.BaseTransport | None = attrs.field(default=None, repr=False)
+    #: an httpx transport to send through (tests: `Emulator().transport()`, and for
+    #: `connect_async` an async one: `Emulator().async_transport()`, `httpx.MockTransport`)
+    transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = attrs.field(
+        default=None, repr=False
+    )
 
     def retry(self) -> RetrySettings:
         """The retry policy these settings describe."""
@@ -121,31 +138,41 @@ class CommonSettings:
             timeout=self.retry_timeout,
         )
 
-    def session(
-        self,
-        provider: str,
-        auth: httpx.Auth,
-        headers: Mapping[str, str] | None = None,
-        *,
-        secrets: Iterable[str | None] = (),
-        errors: VendorErrors | None = None,
-    ) -> HttpSession:
-        """The pooled HTTP session these settings describe; `secrets` (the credentials
-        behind `auth`) are masked in every error message it raises, and `errors` (the
-        adapter's) says where its vendor puts the message of an error answer."""
-        return HttpSession(
-            provider=provider,
-            api_root=self.checked_api_root(),
-            auth=auth,
-            headers=headers,
-            timeout=self.timeout,
-            retry=self.retry(),
-            transport=self.transport,
-            max_connections=self.max_connections,
-            secrets=secrets,
-            errors=errors if errors is not None else VendorErrors(),
-            user_agent=self.user_agent,
-        )
+    def session(self, provider: str, options: HttpOptions) -> HttpSession:
+        """The pooled HTTP session these settings describe, with the adapter's `options`
+        (its credentials, masked in every error message, and how its vendor words errors)."""
+        transport = self.transport
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ConfigError(
+                f"{provider}: transport {type(transport).__name__} is async-only: use it with "
+                "batchkit.connect_async, or pass an httpx.BaseTransport to connect"
+            )
+        return HttpSession(transport=transport, **self._session_options(provider, options))
+
+    def async_session(self, provider: str, options: HttpOptions) -> AsyncHttpSession:
+        """`session`, for the async client."""
+        transport = self.transport
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ConfigError(
+                f"{provider}: transport {type(transport).__name__} is sync-only: use it with "
+                "batchkit.connect, or pass an httpx.AsyncBaseTransport to connect_async "
+                "(e.g. Emulator().async_transport())"
+            )
+        return AsyncHttpSession(transport=transport, **self._session_options(provider, options))
+
+    def _session_options(self, provider: str, options: HttpOptions) -> dict[str, Any]:
+        return {
+            "provider": provider,
+            "api_root": self.checked_api_root(),
+            "auth": options.auth,
+            "headers": options.headers,
+            "timeout": self.timeout,
+            "retry": self.retry(),
+            "max_connections": self.max_connections,
+            "secrets": options.secrets,
+            "errors": options.errors,
+            "user_agent": self.user_agent,
+        }
 
     def checked_api_root(self) -> str:
         """`api_root`, validated (https unless loopback or explicitly allowed)."""
@@ -170,10 +197,12 @@ def _bool(value: Any, _: Any) -> bool:
     raise ValueError("expected true or false (or yes/no, on/off, 1/0)")
 
 
-def _transport(value: Any, _: Any) -> httpx.BaseTransport | None:
-    if value is None or isinstance(value, httpx.BaseTransport):
+def _transport(value: Any, _: Any) -> httpx.BaseTransport | httpx.AsyncBaseTransport | None:
+    if value is None or isinstance(value, httpx.BaseTransport | httpx.AsyncBaseTransport):
         return value
-    raise ValueError(f"expected an httpx.BaseTransport, got {type(value).__name__}")
+    raise ValueError(
+        f"expected an httpx.BaseTransport (or AsyncBaseTransport), got {type(value).__name__}"
+    )
 
 
 #: numbers as text (from the environment): plain ASCII decimals, no `_` separators
@@ -222,7 +251,9 @@ def _optional_str(value: Any, _: Any) -> str | None:
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 _converter.register_structure_hook(bool, _bool)
-_converter.register_structure_hook(httpx.BaseTransport | None, _transport)
+_converter.register_structure_hook(
+    httpx.BaseTransport | httpx.AsyncBaseTransport | None, _transport
+)
 _converter.register_structure_hook(int, _int)
 _converter.register_structure_hook(float, _float)
 _converter.register_structure_hook(str, _str)

@@ -13,9 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar, Self
 
+import httpx
 import pytest
 
-import batchkit._upload._engine as upload_module
+import batchkit._drive as upload_module
 from batchkit import (
     Batch,
     BatchFile,
@@ -27,14 +28,25 @@ from batchkit import (
     UnsupportedOperation,
     UploadIncomplete,
 )
-from batchkit._provider import BatchProvider, BatchRef, FileData
+from batchkit._flow import emit, just
+from batchkit.adapters import (
+    Adapter,
+    BatchProvider,
+    BatchRef,
+    CommonSettings,
+    FileData,
+    Flow,
+    HttpOptions,
+)
 from batchkit._upload import UploadProgress, default_journal_path
 
 BATCH = "b1"
 
 
-class FakeProvider(BatchProvider):
-    """Files in a dict; per-name call counts; injectable failures, hooks and corruption."""
+class FakeAdapter(Adapter):
+    """Files in a dict; per-name call counts; injectable failures, hooks and corruption.
+
+    Its flows make no request: a fake vendor behind the real engine and drivers."""
 
     name: ClassVar[str] = "fake"
     capabilities: ClassVar[Capability] = (
@@ -42,6 +54,7 @@ class FakeProvider(BatchProvider):
     )
 
     def __init__(self) -> None:
+        self.settings = CommonSettings(api_root="http://127.0.0.1:9")
         self.files: dict[str, bytes] = {}
         self.calls: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -59,38 +72,24 @@ class FakeProvider(BatchProvider):
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
         return cls()
 
-    def create_batch(
-        self,
-        name: str,
-        *,
-        project: str | None = None,
-        callback: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> Batch:
-        return Batch(provider=self.name, id=name, name=name)
+    def http_options(self) -> HttpOptions:
+        return HttpOptions(auth=httpx.BasicAuth("fake", ""))
 
-    def get_batch(self, batch: BatchRef) -> Batch:
-        return Batch(provider=self.name, id=self.batch_id(batch), name=self.batch_id(batch))
+    def create_batch(self, name: str, **kw: Any) -> Flow[Batch]:
+        return just(Batch(provider=self.name, id=name, name=name))
 
-    def list_batches(
-        self,
-        *,
-        project: str | None = None,
-        state: BatchState | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        owner: str | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Batch]:
-        return iter([])
+    def get_batch(self, batch: BatchRef) -> Flow[Batch]:
+        return just(Batch(provider=self.name, id=self.batch_id(batch), name=self.batch_id(batch)))
 
-    def status(self, batch: BatchRef) -> BatchStatus:
-        return BatchStatus(batch_id=self.batch_id(batch), state=BatchState.OPEN)
+    def list_batches(self, **kw: Any) -> Flow[None]:
+        return just(None)
+
+    def status(self, batch: BatchRef) -> Flow[BatchStatus]:
+        return just(BatchStatus(batch_id=self.batch_id(batch), state=BatchState.OPEN))
 
     def upload_file(
         self, batch: BatchRef, name: str, data: FileData, *, size: int | None = None
-    ) -> BatchFile:
+    ) -> Flow[BatchFile]:
         self.batch_id(batch)
         with self.lock:
             self.attempts += 1
@@ -113,31 +112,52 @@ class FakeProvider(BatchProvider):
         with self.lock:
             self.files[name] = content
             self.calls[name] += 1
-        return BatchFile(name=name, size=len(content))
+        return just(BatchFile(name=name, size=len(content)))
 
-    def list_files(self, batch: BatchRef, *, page_size: int | None = None) -> Iterator[BatchFile]:
+    def list_files(self, batch: BatchRef, *, page_size: int | None = None) -> Flow[None]:
         self.batch_id(batch)
         with self.lock:
             snapshot = dict(self.files)
-        return iter([BatchFile(name=n, size=len(c)) for n, c in snapshot.items()])
+        return emit([BatchFile(name=n, size=len(c)) for n, c in snapshot.items()])
 
-    def download_file(  # type: ignore[override]
-        self,
-        batch: BatchRef,
-        name: str,
-        dest: str | Path | IO[bytes] | None = None,
-        *,
-        start: int = 0,
-        end: int | None = None,
-    ) -> bytes | int:
+    def download_into(
+        self, batch: BatchRef, name: str, sink: IO[bytes], start: int, end: int | None
+    ) -> Flow[int]:
         with self.lock:
             content = self.files[name]
-        if dest is None:
-            return content
-        assert not isinstance(dest, str | Path)
         for pos in range(0, len(content), 3):  # streamed in small chunks
-            dest.write(content[pos : pos + 3])
-        return len(content)
+            sink.write(content[pos : pos + 3])
+        return just(len(content))
+
+
+#: the fake's state, read and set on the provider as on the adapter
+_STATE = frozenset(
+    {"files", "calls", "lock", "attempts", "fail", "interrupt_on_call", "hook", "mangle"}
+)
+
+
+class FakeProvider(BatchProvider):
+    """The fake vendor's provider; its capabilities (a subclass may narrow them) are the
+    adapter's, and the fake's state reads and writes through to the adapter."""
+
+    adapter_class = FakeAdapter
+
+    def __init__(self) -> None:
+        narrowed = type(
+            "Adapter", (FakeAdapter,), {"capabilities": self.capabilities, "name": self.name}
+        )
+        super().__init__(narrowed())
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _STATE:
+            return getattr(self.adapter, name)
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _STATE:
+            setattr(self.adapter, name, value)
+        else:
+            super().__setattr__(name, value)
 
 
 class TasksOnlyProvider(FakeProvider):

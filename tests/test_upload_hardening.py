@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 import batchkit
-import batchkit._upload._engine as upload_module
+import batchkit._drive as upload_module
 from batchkit import InvalidInput
 from batchkit.emulator import Emulator
 
@@ -190,14 +190,14 @@ def test_a_file_rewritten_during_its_upload_is_failed_and_sent_again_on_resume(
     a = write(tmp_path / "scans" / "a.pdf", b"%PDF version 1")
     write(tmp_path / "scans" / "b.pdf", b"%PDF unchanged")
     journal = tmp_path / "journal.jsonl"
-    send = provider.upload_file
+    send = provider.adapter.upload_file
 
     def rewriting_upload(batch_id: Any, name: str, data: Any, *, size: int | None = None) -> Any:
         if name == "a.pdf":
             a.write_bytes(b"%PDF version 2")  # same size, new content, mid-upload
         return send(batch_id, name, data, size=size)
 
-    monkeypatch.setattr(provider, "upload_file", rewriting_upload)
+    monkeypatch.setattr(provider.adapter, "upload_file", rewriting_upload)
     first = provider.upload(batch, tmp_path / "scans", resume=journal)
     monkeypatch.undo()
     again = provider.upload(batch, tmp_path / "scans", resume=journal)
@@ -284,7 +284,7 @@ def test_ctrl_c_while_the_pool_starts_a_worker_still_waits_for_its_file(
     write(tmp_path / "scans" / "a.pdf")
     journal = tmp_path / "journal.jsonl"
     joined = threading.Event()
-    send = provider.upload_file
+    send = provider.adapter.upload_file
 
     def held_until_joined(batch_id: Any, name: str, data: Any, *, size: int | None = None) -> Any:
         joined.wait()  # in flight until the engine waits for this worker
@@ -354,14 +354,14 @@ def test_running_out_of_file_descriptors_is_a_clear_per_file_reason(
     """EMFILE while sending one file fails that file with what to do; the others go on."""
     write(tmp_path / "a.pdf")
     write(tmp_path / "b.pdf")
-    send = provider.upload_file
+    send = provider.adapter.upload_file
 
     def out_of_descriptors(batch_id: Any, name: str, data: Any, *, size: int | None = None) -> Any:
         if name == "a.pdf":
             raise OSError(errno.EMFILE, os.strerror(errno.EMFILE), str(data))
         return send(batch_id, name, data, size=size)
 
-    monkeypatch.setattr(provider, "upload_file", out_of_descriptors)
+    monkeypatch.setattr(provider.adapter, "upload_file", out_of_descriptors)
     report = provider.upload(batch, tmp_path)
 
     [failed] = report.failed

@@ -6,8 +6,8 @@ which streams each file (and goes multipart where the vendor does). Afterwards i
 batch listing (and, on request, a sha256 read-back). An optional append-only journal lets a
 rerun skip what an interrupted run already sent.
 
-One module per job; only `_engine` does I/O scheduling, so another engine (async) can reuse
-the rest as it is:
+One module per job; only `_engine` orders requests and runs them at once (as a flow, which the
+blocking and the async driver both run):
 
 - `_call`: the call's checks and plan before its first request, and the report at the end
 - `_globs`: `include` / `exclude` patterns (wcmatch)
@@ -17,10 +17,10 @@ the rest as it is:
 - `_progress`: `UploadProgress` events and their counter
 - `_send`: one file's steps before and after `upload_file`
 - `_verify`: the final listing / sha256 check
-- `_engine`: the thread-pool run (`upload`)
+- `_engine`: the upload as one flow (`upload_flow`), for the sync and the async driver
 """
 
-from ._engine import upload
+from ._engine import upload_flow
 from ._journal import default_journal_path
 from ._plan import InvalidMode, Source
 from ._progress import ProgressCallback, ProgressKind, UploadProgress
@@ -34,5 +34,5 @@ __all__ = [
     "UploadProgress",
     "VerifyMode",
     "default_journal_path",
-    "upload",
+    "upload_flow",
 ]

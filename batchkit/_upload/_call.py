@@ -22,7 +22,7 @@ from ._send import Sent
 from ._verify import VerifyMode, check_verify
 
 if TYPE_CHECKING:
-    from .._provider import BatchProvider, BatchRef
+    from .._adapter import Adapter, BatchRef
 
 
 @attrs.frozen
@@ -57,7 +57,7 @@ class Prepared:
 
 
 def prepare(
-    provider: BatchProvider,
+    provider: Adapter,
     batch: BatchRef,
     sources: Source | Iterable[Source],
     *,

@@ -19,7 +19,21 @@ from hypothesis import strategies as st
 
 import batchkit
 from batchkit import BatchFile, BatchState, Job, JobFailed, JobState, JobTimeout, ProviderError
-from batchkit._jobs import wait
+from batchkit._flow import Flow, Sleep, just
+from batchkit._jobs import wait as wait_flow
+
+
+def wait(poll, *, sleep, **kw) -> Job:
+    """Run the job-waiting flow with `sleep` for its waits (no HTTP)."""
+    flow: Flow[Job] = wait_flow(lambda: just(poll()), **kw)
+    value = None
+    while True:
+        try:
+            step = flow.send(value)
+        except StopIteration as stop:
+            return stop.value
+        assert isinstance(step, Sleep)
+        value = sleep(step.seconds)
 
 ROOT = "https://aihub.test/api"
 SESSION_PATH = "/api/v2/batches/multipart-upload/sessions/s1"

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Self
 
+import httpx
 import pytest
 
 import batchkit
 from batchkit import BatchProvider, Capability, ConfigError, UnsupportedOperation
 from batchkit import _registry as registry
 from batchkit._capabilities import OPERATION_CAPABILITY, flag_names
+from batchkit.adapters import Adapter, CommonSettings, HttpOptions
 
 C = Capability
 AIHUB = (C.CREATE_BATCH | C.LIST_BATCHES | C.DELETE_BATCH | C.UPLOAD_FILES
@@ -34,15 +36,21 @@ def clean_registry() -> Iterator[None]:
     registry._loaded.update(loaded)
 
 
-class Tiny(BatchProvider):
-    """A provider that can only prioritize: enough to show up in the matrix."""
+class TinyAdapter(Adapter):
+    """A vendor that can only prioritize: enough to show up in the matrix."""
 
     name: ClassVar[str] = "tiny"
     capabilities: ClassVar[Capability] = C.PRIORITIZE | C.UPLOAD_FILES
 
+    def __init__(self) -> None:
+        self.settings = CommonSettings(api_root="http://127.0.0.1:9")
+
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
         return cls()
+
+    def http_options(self) -> HttpOptions:
+        return HttpOptions(auth=httpx.BasicAuth("k", ""))
 
     def create_batch(self, name, **kw):  # pragma: no cover - never called
         raise NotImplementedError
@@ -55,6 +63,12 @@ class Tiny(BatchProvider):
 
     def status(self, batch):  # pragma: no cover
         raise NotImplementedError
+
+
+class Tiny(BatchProvider):
+    """Its provider."""
+
+    adapter_class = TinyAdapter
 
 
 # -- the matrix --------------------------------------------------------------------------
@@ -222,7 +236,7 @@ def test_a_target_that_cannot_be_imported_is_a_config_error(clean_registry):
 def test_a_target_that_is_not_a_batch_provider_is_a_config_error(clean_registry):
     """Only BatchProvider subclasses can be providers."""
     batchkit.register_provider("wrong", dict)
-    with pytest.raises(ConfigError, match="is not a BatchProvider subclass"):
+    with pytest.raises(ConfigError, match="is neither a BatchProvider nor an Adapter subclass"):
         registry.provider_class("wrong")
 
 

@@ -28,7 +28,8 @@ from batchkit import (
     ServerError,
     TransportError,
 )
-from batchkit._http import Call, Retry, RetrySettings, _Attempts, parse_retry_after
+from batchkit._call import Call, Retry
+from batchkit._http import RetrySettings, _Attempts, parse_retry_after
 
 AIHUB_BATCH = {"id": 7, "name": "b", "workspace": "ws"}
 SCALE_BATCH = {"name": "b", "project": "p", "status": "staging"}

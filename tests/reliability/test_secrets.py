@@ -17,7 +17,7 @@ import pytest
 
 import batchkit
 from batchkit import BatchkitError, ConfigError, NotFound
-from batchkit._http import Call
+from batchkit._call import Call
 from batchkit.emulator import Emulator, Fault, Faults
 from batchkit.providers.aihub import _protocol as aihub_wire
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
+from ..._call import Body, Call, Retry
 from ..._errors import ProviderError
-from ..._http import Body, Call, Retry, VendorErrors, segment
+from ..._http import VendorErrors, segment
 from ..._models import Batch, BatchFile, BatchState, FileInfo, Job, JobState
 from ..._wire import from_unix_ms, from_unix_s, json_body, parse
 from ._wire import (

@@ -1,96 +1,65 @@
-"""`AIHubProvider`: Instabase AI Hub file batches behind the neutral interface."""
+"""`AIHubProvider` and `AsyncAIHubProvider`: the AI Hub adapter behind the neutral interface,
+with its vendor extras (the Filesystem API, jobs, batch paths) on both."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import threading
-import time
-from collections.abc import Callable, Generator, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
-from datetime import datetime
-from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any, ClassVar, Self, overload
+from typing import IO, ClassVar, overload
 
-import attrs
-import httpx
-
-from ... import _sessions as sessions
-from ..._capabilities import Capability
-from ..._destinations import deliver
-from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound
-from ..._jobs import wait as wait_for
-from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
-from ..._pagination import by_offset, by_token
+from ..._aprovider import AsyncBatchProvider
+from ..._models import FileInfo, Job
 from ..._provider import BatchProvider, BatchRef, FileData
-from ..._ranged import read_resumable
-from ..._settings import (
-    MAX_SECONDS,
-    CommonSettings,
-    at_least,
-    credential,
-    required_credential,
-    structure_settings,
-)
-from ..._sources import ByteSource, open_source
-from ..._validate import (
-    MAX_NAME,
-    as_utc,
-    batch_name,
-    byte_range,
-    file_name,
-    flag,
-    list_filters,
-    path_segment,
-    positive_int,
-    seconds,
-    text,
-    url,
-)
-from ..._validate import options as check_options
-from . import _protocol as wire
-from ._wire import PartId
-
-log = logging.getLogger("batchkit.aihub")
-
-DEFAULT_API_ROOT = "https://aihub.instabase.com/api"
-#: the docs: "the suggested max size for each file is 10 MB. For larger files, use multipart"
-MULTIPART_THRESHOLD = 10 * 1024 * 1024
-LIST_PAGE = 100
-#: the largest page list_files asks for (the emulator's cap; the spec names none)
-MAX_LIST_PAGE = 1000
+from ._adapter import AIHubAdapter
 
 
-class BearerAuth(httpx.Auth):
-    """`Authorization: Bearer <token>`; the token never appears in a repr."""
+class AsyncAIHubProvider(AsyncBatchProvider):
+    """`AIHubProvider`, awaited: the same operations and vendor extras."""
 
-    def __init__(self, token: str) -> None:
-        self._header = f"Bearer {token}"
+    adapter_class: ClassVar[type[AIHubAdapter]] = AIHubAdapter
+    adapter: AIHubAdapter
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
+    async def get_job(self, job: Job | str) -> Job:
+        """`AIHubProvider.get_job`, awaited."""
+        return await self._run(self.adapter.get_job(job))
 
-    def __repr__(self) -> str:
-        return "BearerAuth(<redacted>)"
+    async def batch_path(self, batch: BatchRef) -> str:
+        """`AIHubProvider.batch_path`, awaited."""
+        return await self._run(self.adapter.batch_path(batch))
 
+    @overload
+    async def fs_read(
+        self, path: str, dest: None = None, *, start: int = 0, end: int | None = None
+    ) -> bytes: ...
 
-@attrs.frozen(kw_only=True)
-class AIHubSettings(CommonSettings):
-    """AI Hub settings: a bearer token and, for organisations, the IB-Context."""
+    @overload
+    async def fs_read(
+        self, path: str, dest: str | Path | IO[bytes], *, start: int = 0, end: int | None = None
+    ) -> int: ...
 
-    api_root: str = DEFAULT_API_ROOT
-    token: str = attrs.field(repr=False, validator=required_credential)
-    ib_context: str | None = attrs.field(default=None, validator=credential)
-    #: files above this many bytes go up in parts
-    multipart_threshold: int = attrs.field(default=MULTIPART_THRESHOLD, validator=at_least(1))
-    #: parts of one file uploaded at once
-    part_concurrency: int = attrs.field(default=4, validator=at_least(1))
-    #: first and largest wait between job polls, in seconds
-    poll_initial: float = attrs.field(default=0.2, validator=at_least(0, maximum=MAX_SECONDS))
-    poll_max: float = attrs.field(default=5.0, validator=at_least(0, maximum=MAX_SECONDS))
+    async def fs_read(
+        self,
+        path: str,
+        dest: str | Path | IO[bytes] | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+    ) -> bytes | int:
+        """`AIHubProvider.fs_read`, awaited."""
+        return await self._run(self.adapter.fs_read(path, dest, start=start, end=end))
+
+    async def fs_write(self, path: str, data: FileData, *, overwrite: bool = True) -> bool:
+        """`AIHubProvider.fs_write`, awaited."""
+        return await self._run(self.adapter.fs_write(path, data, overwrite=overwrite))
+
+    async def fs_head(self, path: str) -> FileInfo:
+        """`AIHubProvider.fs_head`, awaited."""
+        return await self._run(self.adapter.fs_head(path))
+
+    async def fs_delete(
+        self, path: str, *, wait: bool = True, timeout: float = 300.0
+    ) -> Job | None:
+        """`AIHubProvider.fs_delete`, awaited."""
+        return await self._run(self.adapter.fs_delete(path, wait=wait, timeout=timeout))
 
 
 class AIHubProvider(BatchProvider):
@@ -101,355 +70,17 @@ class AIHubProvider(BatchProvider):
     `batch_path`, `get_job`.
     """
 
-    name: ClassVar[str] = "aihub"
-    capabilities: ClassVar[Capability] = (
-        Capability.CREATE_BATCH
-        | Capability.LIST_BATCHES
-        | Capability.DELETE_BATCH
-        | Capability.UPLOAD_FILES
-        | Capability.MULTIPART_UPLOAD
-        | Capability.LIST_FILES
-        | Capability.DELETE_FILES
-        | Capability.DOWNLOAD_FILES
-    )
-    env_settings: ClassVar[Mapping[str, str]] = {
-        "AIHUB_API_TOKEN": "token",
-        "AIHUB_IB_CONTEXT": "ib_context",
-        "AIHUB_API_ROOT": "api_root",
-    }
-    secret_settings: ClassVar[frozenset[str]] = frozenset({"token"})
-
-    def __init__(self, settings: AIHubSettings) -> None:
-        self.settings = settings
-        headers = {"IB-Context": settings.ib_context} if settings.ib_context else {}
-        self.http = settings.session(
-            self.name,
-            BearerAuth(settings.token),
-            headers,
-            secrets=[settings.token],
-            errors=wire.ERRORS,
-        )
-        self._paths: dict[str, str] = {}
-        self._paths_lock = threading.Lock()
-        #: how polling sleeps (tests replace it to poll instantly)
-        self.sleep: Callable[[float], None] = time.sleep
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Self:
-        """Build from merged settings; `token` is required."""
-        if not settings.get("token"):
-            raise ConfigError(
-                "no AI Hub token: pass token=, set AIHUB_API_TOKEN, or put "
-                'token_env = "<VAR>" in your batchkit.toml profile'
-            )
-        return cls(structure_settings(cls.name, AIHubSettings, settings))
-
-    def close(self) -> None:
-        """Close pooled connections."""
-        self.http.close()
-
-    def _check_batch_id(self, batch_id: str) -> str:
-        if not (batch_id.isascii() and batch_id.isdigit()):
-            raise InvalidInput(
-                f"AI Hub batch ids are integers, got {batch_id!r}: pass the id create_batch "
-                "returned (or the Batch itself)"
-            )
-        return batch_id
-
-    # -- batches ------------------------------------------------------------------------
-
-    def create_batch(
-        self,
-        name: str,
-        *,
-        project: str | None = None,
-        callback: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> Batch:
-        """Create a batch, in workspace `project` (default: your personal workspace).
-
-        Not idempotent at AI Hub: retried only when the request never reached the server.
-        """
-        batch_name(name)
-        if callback is not None:
-            raise self._unsupported("create_batch(callback=...)", Capability.CALLBACKS)
-        if metadata is not None:
-            raise self._unsupported("create_batch(metadata=...)", Capability.METADATA)
-        if check_options(options):
-            raise InvalidInput(f"AI Hub create_batch takes no options, got {sorted(options or {})}")
-        if project is not None:
-            path_segment("project (the AI Hub workspace name)", project)
-        batch_id = wire.parse_created(self.http.send(wire.create_batch(name, project)))
-        try:
-            # the create response holds only the id: fetch the rest (owner, workspace,
-            # created_at) so a new Batch looks like one from get_batch / list_batches
-            return self.get_batch(batch_id)
-        except BatchkitError as e:
-            log.warning("aihub batch %s created, but fetching it failed: %s", batch_id, e)
-            return Batch(
-                provider=self.name,
-                id=batch_id,
-                name=name,
-                project=project,
-                state=BatchState.OPEN,
-            )
-
-    def get_batch(self, batch: BatchRef) -> Batch:
-        """Fetch a batch by id."""
-        found, raw = wire.parse_batch(self.http.send(wire.get_batch(self.batch_id(batch))))
-        self._remember_path(found.id, raw)
-        return found
-
-    def _remember_path(self, batch_id: str, raw: Any) -> None:
-        parts = (raw.repo_owner, raw.workspace, raw.mount_point, raw.path_suffix)
-        if all(parts):
-            owner, ws, mount, suffix = parts
-            with self._paths_lock:
-                self._paths[batch_id] = f"/{owner}/{ws}/fs/{mount}/{suffix.strip('/')}"
-
-    def list_batches(
-        self,
-        *,
-        project: str | None = None,
-        state: BatchState | str | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        owner: str | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Batch]:
-        """Iterate over batches (workspace and owner filtered by AI Hub; state and creation
-        time filtered here, as AI Hub has no such filters)."""
-        state = list_filters(state, limit, created_after, created_before)
-        created_after, created_before = as_utc(created_after), as_utc(created_before)
-        if project is not None:
-            path_segment("project (the AI Hub workspace name)", project)
-        if owner is not None:
-            text("owner (an AI Hub user name)", owner)
-        if state not in (None, BatchState.OPEN):
-            return iter(())
-        page = min(limit, LIST_PAGE) if limit else LIST_PAGE
-
-        def fetch(offset: int) -> tuple[list[Batch], bool]:
-            call = wire.list_batches(workspace=project, username=owner, limit=page, offset=offset)
-            batches = wire.parse_batch_list(self.http.send(call))
-            # AI Hub has no has_more for batches: a short page is the last one (the docs
-            # name no server-side cap below `limit`; asking on until an empty page would loop
-            # forever on a server that ignores `offset`). A server that ignores `limit`
-            # sends everything at once: stop after it.
-            return batches, len(batches) == page
-
-        def wanted(b: Batch) -> bool:
-            if b.created_at is None:
-                return created_after is None and created_before is None
-            if created_after is not None and b.created_at < created_after:
-                return False
-            return not (created_before is not None and b.created_at > created_before)
-
-        every = by_offset(fetch, provider=self.name, operation="list_batches", key=attrgetter("id"))
-        chosen = (b for b in every if wanted(b))
-        if limit is None:
-            return chosen
-        return (b for _, b in zip(range(limit), chosen, strict=False))
-
-    def status(self, batch: BatchRef) -> BatchStatus:
-        """AI Hub batches have no task counts: OPEN while they exist (`NotFound` after)."""
-        found = self.get_batch(batch)
-        return BatchStatus(batch_id=found.id, state=found.state, counts=None, raw=found.raw)
-
-    def delete_batch(
-        self, batch: BatchRef, *, wait: bool = True, timeout: float = 300.0
-    ) -> Job | None:
-        """Delete the batch and its files (an asynchronous job at AI Hub).
-
-        `wait=True` polls the job to completion; `wait=False` returns it.
-        """
-        batch_id = self.batch_id(batch)
-        _check_wait(wait, timeout)
-        try:
-            response = self.http.send(wire.delete_batch(batch_id))
-        except NotFound as e:
-            if e.earlier_attempt_may_have_applied:  # our lost attempt deleted it
-                return None
-            raise
-        with self._paths_lock:
-            self._paths.pop(batch_id, None)
-        job = wire.parse_job_accepted(response, "delete_batch")
-        return self._finish(job, wait=wait, timeout=timeout)
-
-    # -- jobs ---------------------------------------------------------------------------
+    adapter_class: ClassVar[type[AIHubAdapter]] = AIHubAdapter
+    async_class: ClassVar[type[AsyncBatchProvider] | None] = AsyncAIHubProvider
+    adapter: AIHubAdapter
 
     def get_job(self, job: Job | str) -> Job:
         """Poll a job once (a `Job` handle, or a batches job id)."""
-        job = self._check_job(job)
-        url = job.url or wire.job_path(job.id)
-        return wire.parse_job(self.http.send(wire.get_job(url)), job)
-
-    def _check_job(self, job: object) -> Job:
-        if isinstance(job, str):
-            job = Job(provider=self.name, id=job)
-        if not isinstance(job, Job):
-            raise InvalidInput(
-                f"expected a Job (as delete_batch(wait=False) returns) or a job id, "
-                f"got {type(job).__name__}: {job!r:.80}"
-            )
-        if job.provider != self.name:
-            raise InvalidInput(
-                f"job {job.id!r:.80} came from provider {job.provider!r}, not {self.name!r}: "
-                f"poll it with the {job.provider!r} provider"
-            )
-        text("job id", job.id, max_length=1024)
-        if job.url is not None:
-            url("job url", job.url)
-        return job
-
-    def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
-        """Poll with backoff until COMPLETE; `JobFailed` / `JobTimeout` otherwise."""
-        seconds("timeout", timeout)
-        job = self._check_job(job)
-        s = self.settings
-        return wait_for(
-            lambda: self.get_job(job),
-            timeout=timeout,
-            initial=s.poll_initial,
-            maximum=s.poll_max,
-            sleep=self.sleep,
-        )
-
-    def _finish(self, job: Job | None, *, wait: bool, timeout: float) -> Job | None:
-        if job is None or not wait:
-            return job
-        return self.wait_job(job, timeout=timeout)
-
-    # -- files --------------------------------------------------------------------------
-
-    def upload_file(
-        self, batch: BatchRef, name: str, data: FileData, *, size: int | None = None
-    ) -> BatchFile:
-        """Upload one file: a single PUT up to `multipart_threshold` (10 MB), else
-        multipart with parts read from the source as sent, several at once, each retried
-        on its own; a multipart session that cannot complete is aborted."""
-        batch_id = self.batch_id(batch)
-        file_name(name)
-        if size is not None:
-            positive_int("size", size, minimum=0)
-        source = open_source(data)
-        try:
-            if size is not None and size != source.size:
-                raise InvalidInput(
-                    f"size={size} given for {name!r} but the data holds {source.size} bytes"
-                )
-            if source.size > self.settings.multipart_threshold:
-                self._multipart(batch_id, name, source)
-            else:
-                self.http.send(wire.put_file(batch_id, name, source.reader(), source.size))
-        finally:
-            source.close()
-        return BatchFile(name=name, size=source.size)
-
-    def _multipart(self, batch_id: str, name: str, source: ByteSource) -> None:
-        response = self.http.send(wire.start_multipart(batch_id, name, source.size))
-        session, part_size = wire.parse_session(response, self.http.api_root)
-        sessions.opened(session)  # journaled (by a resumable upload) before any part goes up
-        spans = [
-            (n, offset, min(part_size, source.size - offset))
-            for n, offset in enumerate(range(0, source.size, part_size), start=1)
-        ]
-
-        def send_part(span: tuple[int, int, int]) -> tuple[int, PartId]:
-            n, offset, length = span
-            call = wire.put_part(session, n, source.reader(offset, length), length)
-            return n, wire.parse_part(self.http.send(call))
-
-        try:
-            # parts are numbered 1..n and started in that order, `part_concurrency` at a
-            # time, so they may finish out of order; map() returns them in part order
-            # for the commit
-            with ThreadPoolExecutor(
-                max_workers=self.settings.part_concurrency, thread_name_prefix="batchkit-part"
-            ) as pool:
-                parts = list(pool.map(send_part, spans))
-            try:
-                self.http.send(wire.commit_multipart(session, parts))
-            except NotFound as e:
-                if not e.earlier_attempt_may_have_applied:
-                    raise
-                # an earlier commit got through and closed the session
-                log.info("aihub multipart %s: commit retried after success", name)
-        except BaseException:
-            try:
-                self.abort_upload_session(session)
-            except BatchkitError as e:  # best effort: the original error matters more
-                log.warning("aihub multipart %s: abort failed too: %s", name, e)
-            raise
-        sessions.closed(session)
-
-    def abort_upload_session(self, session: str) -> None:
-        """Abort a multipart upload session (its URL, as the resume journal records it):
-        its parts are discarded. A session that is already gone counts as aborted."""
-        url("session (a multipart session URL)", session)
-        if "/multipart-upload/sessions/" not in session:
-            raise InvalidInput(
-                f"{session!r:.120} is not an AI Hub multipart session URL "
-                "(<API-ROOT>/v2/batches/multipart-upload/sessions/<id>)"
-            )
-        with contextlib.suppress(NotFound):  # committed, aborted or expired already
-            self.http.send(wire.abort_multipart(session))
-        sessions.closed(session)
-
-    def list_files(self, batch: BatchRef, *, page_size: int | None = None) -> Iterator[BatchFile]:
-        """Iterate over the batch's files, following page tokens lazily."""
-        batch_id = self.batch_id(batch)
-        if page_size is not None:
-            # a hint: the spec names no maximum; larger pages are asked as MAX_LIST_PAGE
-            # (the listing is the same, in more pages)
-            page_size = min(positive_int("page_size", page_size), MAX_LIST_PAGE)
-
-        def fetch(token: str | None) -> tuple[list[BatchFile], str | None, bool]:
-            call = wire.list_files(batch_id, page_size=page_size, token=token)
-            return wire.parse_file_page(self.http.send(call))
-
-        return by_token(fetch, provider=self.name, operation="list_files", key=attrgetter("name"))
-
-    def delete_file(
-        self, batch: BatchRef, name: str, *, wait: bool = True, timeout: float = 300.0
-    ) -> Job | None:
-        """Delete one file (an asynchronous job at AI Hub)."""
-        batch_id = self.batch_id(batch)
-        file_name(name)
-        _check_wait(wait, timeout)
-        try:
-            response = self.http.send(wire.delete_file(batch_id, name))
-        except NotFound as e:
-            if e.earlier_attempt_may_have_applied:  # our lost attempt deleted it
-                return None
-            raise
-        job = wire.parse_job_accepted(response, "delete_file")
-        return self._finish(job, wait=wait, timeout=timeout)
+        return self._run(self.adapter.get_job(job))
 
     def batch_path(self, batch: BatchRef) -> str:
         """The batch folder's Filesystem API path, `/<owner>/<workspace>/fs/<drive>/<suffix>`."""
-        batch_id = self.batch_id(batch)
-        with self._paths_lock:
-            known = self._paths.get(batch_id)
-        if known is None:
-            self.get_batch(batch_id)
-            with self._paths_lock:
-                known = self._paths.get(batch_id)
-        if known is None:
-            raise BatchkitError(
-                f"aihub batch {batch_id} has no storage path (repo_owner / workspace / "
-                "mount_point / path_suffix missing): it cannot be read through the Filesystem API"
-            )
-        return known
-
-    def _download_into(
-        self, batch: BatchRef, name: str, sink: IO[bytes], start: int, end: int | None
-    ) -> int:
-        """Batch files are read through the Filesystem API, at the batch's folder."""
-        return self._fs_read_into(f"{self.batch_path(batch)}/{name}", sink, start, end)
-
-    # -- Filesystem API (deprecated at AI Hub, still served) ----------------------------
+        return self._run(self.adapter.batch_path(batch))
 
     @overload
     def fs_read(
@@ -472,78 +103,21 @@ class AIHubProvider(BatchProvider):
         """Read `/<org>/<workspace>/fs/<drive>/<path>`, whole or a byte range (inclusive).
 
         A connection that breaks mid-body is resumed from the last byte received (a new
-        ranged request), up to `retry_attempts` times.
+        ranged request), up to `retry_attempts` times. A path `dest` is written atomically.
         """
-        _check_fs_path(path)
-        byte_range(start, end)
-        base = path.rstrip("/").rsplit("/", 1)[-1]
-        return deliver(dest, base, lambda sink: self._fs_read_into(path, sink, start, end))
-
-    def _fs_read_into(self, path: str, sink: IO[bytes], start: int, end: int | None) -> int:
-        def open_range(
-            offset: int, last: int | None, if_range: str | None
-        ) -> AbstractContextManager[httpx.Response]:
-            return self.http.stream(wire.fs_read(path, offset, last, if_range=if_range))
-
-        return read_resumable(
-            open_range,
-            sink,
-            start,
-            end,
-            attempts=max(1, self.settings.retry_attempts),
-            provider=self.name,
-            operation="download_file",
-            what=repr(path),
-        )
+        return self._run(self.adapter.fs_read(path, dest, start=start, end=end))
 
     def fs_write(self, path: str, data: FileData, *, overwrite: bool = True) -> bool:
         """Write a file; with `overwrite=False` an existing file raises `Conflict`.
 
         Returns True if the server reported a new file (201), False otherwise.
         """
-        _check_fs_path(path)
-        flag("overwrite", overwrite)
-        file_name(path.rstrip("/").rsplit("/", 1)[-1])
-        source = open_source(data)
-        try:
-            call = wire.fs_write(path, source.reader(), source.size, overwrite=overwrite)
-            return self.http.send(call).status_code == 201
-        finally:
-            source.close()
+        return self._run(self.adapter.fs_write(path, data, overwrite=overwrite))
 
     def fs_head(self, path: str) -> FileInfo:
         """Is it a file or folder, its size and last modification (`NotFound` if absent)."""
-        _check_fs_path(path)
-        return wire.parse_head(self.http.send(wire.fs_head(path)), path)
+        return self._run(self.adapter.fs_head(path))
 
     def fs_delete(self, path: str, *, wait: bool = True, timeout: float = 300.0) -> Job | None:
         """Delete a file or folder (an asynchronous job)."""
-        _check_fs_path(path)
-        _check_wait(wait, timeout)
-        response = self.http.send(wire.fs_delete(path))
-        job = wire.parse_job_accepted(response, "fs_delete")
-        return self._finish(job, wait=wait, timeout=timeout)
-
-
-def _check_wait(wait: object, timeout: object) -> None:
-    """Check a delete's `wait` / `timeout` before the request (not after it was sent)."""
-    if not isinstance(wait, bool):
-        raise InvalidInput(f"wait must be True or False, got {wait!r}")
-    seconds("timeout", timeout)
-
-
-def _check_fs_path(path: object) -> None:
-    if not isinstance(path, str) or not path.startswith("/") or "/fs/" not in path:
-        raise InvalidInput(
-            f"Filesystem API path {path!r:.120} must look like "
-            "/<org or user>/<workspace>/fs/<drive>/<path>"
-        )
-    text("Filesystem API path", path, max_length=4096)
-    for part in path.split("/"):
-        if part in ("..", "."):
-            raise InvalidInput(f"Filesystem API path {path!r} must not contain '.' or '..'")
-        if len(part) > MAX_NAME:
-            raise InvalidInput(
-                f"Filesystem API path {path[:60]!r}... has a name of {len(part)} characters: "
-                f"the limit is {MAX_NAME}"
-            )
+        return self._run(self.adapter.fs_delete(path, wait=wait, timeout=timeout))

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from ..._http import Call, Retry, VendorErrors, segment
+from ..._call import Call, Retry
+from ..._http import VendorErrors, segment
 from ..._models import Batch, BatchState, BatchStatus, Project, TaskCounts
 from ..._wire import json_body, parse, to_iso
 from ._wire import (

@@ -1,0 +1,274 @@
+"""`AsyncBatchProvider`: `BatchProvider`, awaited (asyncio or trio, through anyio).
+
+The same operations, models, errors, capabilities, settings and profiles, driven by the
+async driver over the same adapter flows: nothing here knows a request. Listings are async
+iterators; `upload` runs its files as tasks on the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
+
+from ._adapter import Adapter, BatchRef, FileData
+from ._adrive import AsyncDriver
+from ._capabilities import Capability
+from ._flow import Flow
+from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
+from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
+
+if TYPE_CHECKING:
+    from ._http import AsyncHttpSession
+    from ._models import UploadReport
+    from ._settings import CommonSettings
+
+T = TypeVar("T")
+
+
+class AsyncBatchProvider:
+    """A vendor's batches behind one neutral interface, for asyncio and trio.
+
+    Get one from `batchkit.connect_async`, and use it with ``async with`` (or ``await
+    provider.aclose()``). Every method of `BatchProvider` is here, awaited; listings are
+    async iterators (``async for batch in provider.list_batches(): ...``). Cancelling a
+    call (a task cancelled, a timeout) aborts a multipart upload it had open.
+    """
+
+    #: the vendor adapter class this provider drives
+    adapter_class: ClassVar[type[Adapter]]
+    #: the registry name, e.g. "aihub"
+    name: ClassVar[str]
+    #: what this provider can do
+    capabilities: ClassVar[Capability]
+    #: environment variables that override settings: {ENV_VAR: setting}
+    env_settings: ClassVar[Mapping[str, str]] = {}
+    #: settings that hold secrets (masked by `batchkit config show`)
+    secret_settings: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        adapter = cls.__dict__.get("adapter_class")
+        if adapter is not None:
+            cls.name = adapter.name
+            cls.capabilities = adapter.capabilities
+            cls.env_settings = adapter.env_settings
+            cls.secret_settings = adapter.secret_settings
+
+    def __init__(self, adapter: Adapter) -> None:
+        #: the vendor adapter (its flows)
+        self.adapter = adapter
+        #: the pooled async HTTP session
+        self.http: AsyncHttpSession = adapter.settings.async_session(
+            adapter.name, adapter.http_options()
+        )
+        self._driver = AsyncDriver(self.http)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Self:
+        """Build a provider from a settings mapping (config file + env + keyword args)."""
+        return cls(cls.adapter_class.from_settings(settings))
+
+    @property
+    def settings(self) -> CommonSettings:
+        """The typed settings this provider was built from."""
+        return self.adapter.settings
+
+    @property
+    def sleep(self) -> Callable[[float], Awaitable[None]]:
+        """How job polling waits (tests replace it to poll instantly)."""
+        return self._driver.sleep
+
+    @sleep.setter
+    def sleep(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+        self._driver.sleep = sleep
+
+    async def _run(self, flow: Flow[T]) -> T:
+        return await self._driver.run(flow)
+
+    def _iterate(self, flow: Flow[None]) -> AsyncIterator[Any]:
+        return self._driver.iterate(flow)
+
+    def supports(self, flag: Capability | str) -> bool:
+        """True if this provider can do everything in `flag` (see `BatchProvider.supports`)."""
+        return self.adapter.supports(flag)
+
+    def require(self, flag: Capability | str, operation: str | None = None) -> None:
+        """Raise `UnsupportedOperation` unless this provider supports `flag`."""
+        self.adapter.require(flag, operation)
+
+    async def aclose(self) -> None:
+        """Release network resources."""
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def batch_id(self, batch: BatchRef) -> str:
+        """The provider's id for `batch` (a `Batch` from this provider, or an id)."""
+        return self.adapter.batch_id(batch)
+
+    # -- neutral operations: each is `BatchProvider`'s, awaited ---------------------------
+
+    async def create_batch(
+        self,
+        name: str,
+        *,
+        project: str | None = None,
+        callback: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Batch:
+        """`BatchProvider.create_batch`, awaited."""
+        return await self._run(
+            self.adapter.create_batch(
+                name, project=project, callback=callback, metadata=metadata, options=options
+            )
+        )
+
+    async def get_batch(self, batch: BatchRef) -> Batch:
+        """`BatchProvider.get_batch`, awaited."""
+        return await self._run(self.adapter.get_batch(batch))
+
+    def list_batches(
+        self,
+        *,
+        project: str | None = None,
+        state: BatchState | str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        owner: str | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Batch]:
+        """`BatchProvider.list_batches` as an async iterator (bad filters raise here)."""
+        return self._iterate(
+            self.adapter.list_batches(
+                project=project,
+                state=state,
+                created_after=created_after,
+                created_before=created_before,
+                owner=owner,
+                limit=limit,
+            )
+        )
+
+    async def status(self, batch: BatchRef) -> BatchStatus:
+        """`BatchProvider.status`, awaited."""
+        return await self._run(self.adapter.status(batch))
+
+    async def delete_batch(
+        self, batch: BatchRef, *, wait: bool = True, timeout: float = 300.0
+    ) -> Job | None:
+        """`BatchProvider.delete_batch`, awaited."""
+        return await self._run(self.adapter.delete_batch(batch, wait=wait, timeout=timeout))
+
+    async def upload_file(
+        self, batch: BatchRef, name: str, data: FileData, *, size: int | None = None
+    ) -> BatchFile:
+        """`BatchProvider.upload_file`, awaited."""
+        return await self._run(self.adapter.upload_file(batch, name, data, size=size))
+
+    def list_files(
+        self, batch: BatchRef, *, page_size: int | None = None
+    ) -> AsyncIterator[BatchFile]:
+        """`BatchProvider.list_files` as an async iterator."""
+        return self._iterate(self.adapter.list_files(batch, page_size=page_size))
+
+    async def delete_file(
+        self, batch: BatchRef, name: str, *, wait: bool = True, timeout: float = 300.0
+    ) -> Job | None:
+        """`BatchProvider.delete_file`, awaited."""
+        return await self._run(self.adapter.delete_file(batch, name, wait=wait, timeout=timeout))
+
+    @overload
+    async def download_file(
+        self,
+        batch: BatchRef,
+        name: str,
+        dest: None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+    ) -> bytes: ...
+
+    @overload
+    async def download_file(
+        self,
+        batch: BatchRef,
+        name: str,
+        dest: str | Path | IO[bytes],
+        *,
+        start: int = 0,
+        end: int | None = None,
+    ) -> int: ...
+
+    async def download_file(
+        self,
+        batch: BatchRef,
+        name: str,
+        dest: str | Path | IO[bytes] | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+    ) -> bytes | int:
+        """`BatchProvider.download_file`, awaited."""
+        return await self._run(self.adapter.download_file(batch, name, dest, start=start, end=end))
+
+    async def abort_upload_session(self, session: str) -> None:
+        """`BatchProvider.abort_upload_session`, awaited."""
+        await self._run(self.adapter.abort_upload_session(session))
+
+    async def finalize(self, batch: BatchRef) -> Batch:
+        """`BatchProvider.finalize`, awaited."""
+        return await self._run(self.adapter.finalize(batch))
+
+    async def prioritize(self, batch: BatchRef, priority: int) -> None:
+        """`BatchProvider.prioritize`, awaited."""
+        await self._run(self.adapter.prioritize(batch, priority))
+
+    async def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
+        """`BatchProvider.wait_job`, awaited."""
+        return await self._run(self.adapter.wait_job(job, timeout=timeout))
+
+    async def upload(
+        self,
+        batch: BatchRef,
+        sources: Source | Iterable[Source],
+        *,
+        concurrency: int = 16,
+        on_progress: ProgressCallback | None = None,
+        resume: bool | str | os.PathLike[str] | None = None,
+        verify: VerifyMode = "size",
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        strict: bool = False,
+        invalid: InvalidMode = "refuse",
+    ) -> UploadReport:
+        """`BatchProvider.upload`, awaited: `concurrency` files in flight as tasks. Bad
+        input raises before the first request; cancelling it aborts any multipart session
+        in flight and leaves the journal (with `resume=`) ready to resume."""
+        return await self._run(
+            self.adapter.upload(
+                batch,
+                sources,
+                concurrency=concurrency,
+                on_progress=on_progress,
+                resume=resume,
+                verify=verify,
+                include=include,
+                exclude=exclude,
+                strict=strict,
+                invalid=invalid,
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+__all__ = ["AsyncBatchProvider"]
