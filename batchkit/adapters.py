@@ -6,7 +6,8 @@ A vendor package holds:
 
 - an `Adapter` subclass: the vendor's name, `capabilities`, settings (a `CommonSettings`
   subclass, structured by `structure_settings`), `http_options` (auth, headers, secrets,
-  `VendorErrors`), and one flow per operation it has, each decorated with `primed`;
+  `VendorErrors`), and one flow per operation it has, each decorated with `primed` and
+  checking its arguments with the validators here (`InvalidInput` in batchkit's words);
 - its wire: a function per request returning a `Call`, and parsers of `httpx.Response`
   (`json_body`, `parse` with `strict_converter`);
 - optionally, `BatchProvider` / `AsyncBatchProvider` subclasses for vendor extras (methods
@@ -57,6 +58,17 @@ from ._settings import (
     structure_settings,
 )
 from ._sources import ByteSource, open_source
+from ._validate import (
+    batch_name,
+    byte_range,
+    file_name,
+    json_object,
+    list_filters,
+    positive_int,
+    text,
+    url,
+)
+from ._validate import priority as check_priority
 from ._wire import json_body, parse, strict_converter
 
 __all__ = [
@@ -82,19 +94,26 @@ __all__ = [
     "Stream",
     "VendorErrors",
     "at_least",
+    "batch_name",
     "blocking",
     "by_offset",
     "by_token",
+    "byte_range",
     "call",
+    "check_priority",
     "collect",
     "credential",
     "deliver",
     "emit",
+    "file_name",
     "gather",
     "json_body",
+    "json_object",
     "just",
+    "list_filters",
     "open_source",
     "parse",
+    "positive_int",
     "primed",
     "read_resumable",
     "required_credential",
@@ -104,5 +123,7 @@ __all__ = [
     "sleep",
     "strict_converter",
     "structure_settings",
+    "text",
+    "url",
     "wait_for_job",
 ]

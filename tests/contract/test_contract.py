@@ -12,13 +12,20 @@ import io
 from collections.abc import Iterator
 
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 import batchkit
 from batchkit import Capability
 from batchkit._capabilities import OPERATION_CAPABILITY
 from batchkit._registry import provider_class
 from batchkit.emulator import Emulator
-from tests.contract.providers import SETUPS, Setup
+from tests.contract.providers import (
+    SETUPS,
+    Setup,
+    async_connect,
+    sync_connect,
+    toy_installed,
+)
 
 
 def needs(*flags: Capability) -> pytest.MarkDecorator:
@@ -27,29 +34,45 @@ def needs(*flags: Capability) -> pytest.MarkDecorator:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize `setup` with the providers that have what the scenario needs."""
+    """Parametrize `setup` with every provider (the toy vendor installed) that has what the
+    scenario needs, each sync and async."""
     if "setup" not in metafunc.fixturenames:
         return
     flags = [f for mark in metafunc.definition.iter_markers("needs") for f in mark.args]
-    names = [
-        name
-        for name in batchkit.provider_names()
-        if all(f in provider_class(name).capabilities for f in flags)
-    ]
-    metafunc.parametrize("setup", names, indirect=True)
+    with toy_installed():
+        names = [
+            name
+            for name in batchkit.provider_names()
+            if all(f in provider_class(name).capabilities for f in flags)
+        ]
+    params = [(name, mode) for name in names for mode in ("sync", "async")]
+    metafunc.parametrize("setup", params, indirect=True, ids=[f"{n}-{m}" for n, m in params])
+
+
+@pytest.fixture(scope="module")
+def portal() -> Iterator[BlockingPortal]:
+    """An event loop in a thread, for the async providers."""
+    with start_blocking_portal() as portal:
+        yield portal
 
 
 @pytest.fixture
 def setup(
-    request: pytest.FixtureRequest, served_emulator: Emulator, tenant: str
+    request: pytest.FixtureRequest, served_emulator: Emulator, tenant: str, portal: BlockingPortal
 ) -> Iterator[Setup]:
-    """A provider connected to the emulator as a fresh tenant."""
-    factory = SETUPS.get(request.param)
+    """A provider connected to its service as a fresh tenant, sync or async."""
+    name, mode = request.param
+    factory = SETUPS.get(name)
     if factory is None:
-        pytest.skip(f"no emulator setup for provider {request.param!r}")
-    s = factory(served_emulator, tenant)
-    with s.provider:
-        yield s
+        pytest.fail(
+            f"provider {name!r} is registered but the contract suite cannot set it up: add "
+            "an entry to SETUPS in tests/contract/providers.py"
+        )
+    connect = sync_connect if mode == "sync" else async_connect(portal)
+    with toy_installed():
+        s = factory(served_emulator, tenant, connect)
+        with s.provider:
+            yield s
 
 
 def test_created_batch_can_be_fetched_and_listed(setup: Setup) -> None:
@@ -82,7 +105,7 @@ def test_unknown_batch_is_not_found(setup: Setup) -> None:
 def test_other_tenants_batches_are_invisible(setup: Setup, tenant: str) -> None:
     """A batch made with one credential cannot be fetched with another."""
     batch = setup.provider.create_batch("private", **setup.create_kwargs)
-    other = SETUPS[setup.provider.name](setup.emulator, tenant + "-other")
+    other = setup.other(tenant + "-other")
     with other.provider, pytest.raises(batchkit.NotFound):
         other.provider.get_batch(batch.id)
 
@@ -160,10 +183,10 @@ def test_prioritize_accepts_the_documented_range_only(setup: Setup) -> None:
     batch = p.create_batch("prio", **setup.create_kwargs)
     p.prioritize(batch, 10)
     p.prioritize(batch, 30)
-    before = len(setup.emulator.requests)
+    before = setup.sent()
     with pytest.raises(batchkit.InvalidInput, match="10"):
         p.prioritize(batch, 31)
-    assert before == len(setup.emulator.requests)
+    assert before == setup.sent()
 
 
 def test_every_missing_capability_raises_unsupported(setup: Setup) -> None:
@@ -181,13 +204,13 @@ def test_every_missing_capability_raises_unsupported(setup: Setup) -> None:
         "upload": lambda: p.upload(batch, []),
     }
     missing = [op for op in calls if not p.supports(OPERATION_CAPABILITY[op])]
-    before = len(setup.emulator.requests)
+    before = setup.sent()
     for op in missing:
         with pytest.raises(batchkit.UnsupportedOperation) as info:
             calls[op]()
         assert op == info.value.operation
         assert p.name in str(info.value)
-    assert before == len(setup.emulator.requests)
+    assert before == setup.sent()
 
 
 def test_batch_from_another_provider_is_refused(setup: Setup) -> None:
