@@ -113,7 +113,8 @@ def _scale(emu: Emulator, credential: str, connect: Connect) -> Setup:
 
 
 def _toy(emu: Emulator, credential: str, connect: Connect, server: Any = None) -> Setup:
-    from batchkit_toy.server import ToyServer  # noqa: PLC0415 - importable once installed
+    # imported here: the toy is importable only while installed (toy_installed)
+    from batchkit_toy.server import ToyServer
 
     server = server or ToyServer()
     provider = connect("toy", token=credential, transport=server.transport())
