@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
 
 from ._adapter import Adapter, BatchRef, FileData
-from ._adrive import AsyncDriver
 from ._capabilities import Capability
 from ._flow import Flow
 from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
+    from ._adrive import AsyncDriver
     from ._http import AsyncHttpSession
     from ._models import UploadReport
     from ._settings import CommonSettings
@@ -64,7 +64,11 @@ class AsyncBatchProvider:
         self.http: AsyncHttpSession = adapter.settings.async_session(
             adapter.name, adapter.http_options()
         )
-        self._driver = AsyncDriver(self.http)
+        # imported on first use, not with batchkit: anyio adds ~25 ms to `import batchkit`
+        # (benchmark B5), which sync users should not pay
+        from ._adrive import AsyncDriver
+
+        self._driver: AsyncDriver = AsyncDriver(self.http)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
