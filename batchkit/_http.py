@@ -18,13 +18,13 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import anyio
 import attrs
 import httpx
 import stamina
 
 from ._call import Call, Retry
 from ._deadline import Budget, deadline
+from ._deadline import async_transport as async_deadline_transport
 from ._deadline import current as current_budget
 from ._deadline import transport as deadline_transport
 from ._errors import (
@@ -714,27 +714,28 @@ class AsyncHttpSession(_Session):
             user_agent=user_agent,
             max_connections=max_connections,
         )
-        self.client = httpx.AsyncClient(transport=transport, **options)
+        self.client = httpx.AsyncClient(
+            transport=transport or async_deadline_transport(options["limits"]), **options
+        )
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self.client.aclose()
 
-    async def _once(self, call: Call, *, stream: bool, budget: Budget | None) -> httpx.Response:
+    async def _once(self, call: Call, *, stream: bool) -> httpx.Response:
         request = self._request(self.client, call)
-        auth = self._auth(self.client, request)
+        budget = current_budget()
+        if budget is not None:
+            budget.attempt(request, is_async=True)
         response: httpx.Response | None
         try:
-            # the call's deadline bounds the whole attempt (connect, send, read)
-            with anyio.fail_after(None if budget is None else max(0.0, budget.remaining())):
-                response = await self.client.send(request, stream=stream, auth=auth)
+            response = await self.client.send(
+                request, stream=stream, auth=self._auth(self.client, request)
+            )
         except httpx.LocalProtocolError:
             response = None  # see HttpSession._once
         except (httpx.HTTPError, httpx.StreamError) as e:
             raise self._no_response(call, request, e) from e
-        except TimeoutError as e:
-            timeout = httpx.ReadTimeout("the call's time budget (retry_timeout) ran out")
-            raise self._no_response(call, request, timeout) from e
         if response is None:
             raise self._unsendable(call)
         log.debug("%s %s -> %s", request.method, request.url, response.status_code)
@@ -751,30 +752,32 @@ class AsyncHttpSession(_Session):
         raise self._failed(call, response)
 
     async def _send(self, call: Call, *, stream: bool) -> httpx.Response:
-        """`HttpSession._send`, awaited: the same attempts, waits and deadline."""
+        """`HttpSession._send`, awaited: the same attempts, waits and deadline (the budget
+        is a context variable, so each task has its own)."""
         state = _Attempts(call, self.retry)
-        try:
-            state.sent += 1
-            return await self._once(call, stream=stream, budget=state.budget)
-        except ProviderError as e:
-            first = state.failed(e)
-        if state.decide(first) is False:
-            raise state.give_up(first)
-        state.pending = first
-        try:
-            async for attempt in stamina.retry_context(
-                on=state.decide, attempts=None, timeout=None
-            ):
-                with attempt:
-                    state.replay()
-                    try:
-                        return await self._once(call, stream=stream, budget=state.budget)
-                    except ProviderError as e:
-                        state.failed(e)
-                        raise
-        except ProviderError as e:
-            state.give_up(e)
-            raise
+        with deadline(state.budget):
+            try:
+                state.sent += 1
+                return await self._once(call, stream=stream)
+            except ProviderError as e:
+                first = state.failed(e)
+            if state.decide(first) is False:
+                raise state.give_up(first)
+            state.pending = first
+            try:
+                async for attempt in stamina.retry_context(
+                    on=state.decide, attempts=None, timeout=None
+                ):
+                    with attempt:
+                        state.replay()
+                        try:
+                            return await self._once(call, stream=stream)
+                        except ProviderError as e:
+                            state.failed(e)
+                            raise
+            except ProviderError as e:
+                state.give_up(e)
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def send(self, call: Call) -> httpx.Response:

@@ -1,6 +1,6 @@
 """batchkit benchmarks: each prints its figures and the ratio against a baseline, one run.
 
-    python benchmarks/run.py            # all of B1..B5
+    python benchmarks/run.py            # all of B1..B6
     python benchmarks/run.py b1 b3      # some
     python benchmarks/run.py --quick    # smaller sizes (a smoke run, not the reported figures)
 
@@ -321,10 +321,79 @@ def b5(quick: bool) -> None:
     ])
 
 
-BENCHMARKS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5}
+# -- B6 --------------------------------------------------------------------------------
+
+
+def _b6_side(mode: str, root: str, folder: str, concurrency: int) -> None:
+    """One side of B6, in its own process: upload `folder`, print seconds and memory."""
+    import anyio  # noqa: PLC0415 - the side process only
+
+    files = sorted(Path(folder).iterdir())
+    before = rss_now_mib()
+    reset_rss_peak()
+    if mode == "sync":
+        with batchkit.connect("aihub", api_root=root, token="b6") as p:
+            batch = p.create_batch(f"b6-{mode}")
+            start = time.perf_counter()
+            report_ = p.upload(batch, files, concurrency=concurrency, strict=True)
+            seconds = time.perf_counter() - start
+    else:
+
+        async def run() -> tuple[float, batchkit.UploadReport]:
+            async with batchkit.connect_async("aihub", api_root=root, token="b6") as p:
+                batch = await p.create_batch(f"b6-{mode}")
+                start = time.perf_counter()
+                done = await p.upload(batch, files, concurrency=concurrency, strict=True)
+                return time.perf_counter() - start, done
+
+        seconds, report_ = anyio.run(run)
+    assert len(files) == len(report_.uploaded)
+    print(json.dumps({"seconds": seconds, "rss_mib": rss_peak_mib(), "rss_before": before}))
+
+
+def b6(quick: bool) -> None:
+    """5,000 files of 4 KB at 20 ms: the async engine vs the sync one vs the physical limit
+    (files x RTT / concurrency), each side in its own process (its peak RSS), alternated."""
+    n = 500 if quick else 5000
+    concurrency, latency, rounds = 16, 0.020, 1 if quick else 3
+    payload = os.urandom(4096)
+    results: dict[str, list[dict[str, float]]] = {"sync": [], "async": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for i in range(n):
+            (folder / f"f{i:05d}.bin").write_bytes(payload)
+        with emulator_process("--latency", str(latency)) as (url, _):
+            for _ in range(rounds):
+                for mode in ("async", "sync"):
+                    out = subprocess.run(
+                        [sys.executable, __file__, "--b6-side", mode, url + "/api", str(folder),
+                         str(concurrency)],
+                        check=True, capture_output=True, text=True,
+                    ).stdout
+                    results[mode].append(json.loads(out.strip().splitlines()[-1]))
+    floor = n * latency / concurrency
+    t = {m: statistics.median(r["seconds"] for r in results[m]) for m in results}
+    mem = {m: max(r["rss_mib"] for r in results[m]) for m in results}
+    RESULTS["B6"] = {"files": n, "async_s": t["async"], "sync_s": t["sync"], "floor_s": floor,
+                     "async_rss_mib": mem["async"], "sync_rss_mib": mem["sync"],
+                     "async_vs_sync": t["sync"] / t["async"], "async_vs_floor": t["async"] / floor}
+    report(f"B6 {n} files of 4 KB, {latency * 1000:.0f} ms latency, concurrency {concurrency}", [
+        ("async upload (connect_async)", f"{t['async']:.2f} s  {n / t['async']:.0f} files/s"),
+        ("sync upload (connect)", f"{t['sync']:.2f} s  {n / t['sync']:.0f} files/s"),
+        ("physical limit (files x RTT / concurrency)", f"{floor:.2f} s"),
+        ("async vs sync (higher: async faster)", f"{t['sync'] / t['async']:.2f}x"),
+        ("async vs the limit (1.0 = at the limit)", f"{t['async'] / floor:.2f}x"),
+        ("client peak RSS: async / sync", f"{mem['async']:.0f} MiB / {mem['sync']:.0f} MiB"),
+    ])
+
+
+BENCHMARKS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b6": b6}
 
 
 def main() -> int:
+    if len(sys.argv) == 6 and sys.argv[1] == "--b6-side":
+        _b6_side(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("which", nargs="*", choices=[*BENCHMARKS, []], default=[])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
