@@ -122,6 +122,16 @@ def _toy(emu: Emulator, credential: str, connect: Connect, server: Any = None) -
                  lambda other: _toy(emu, other, connect, server))
 
 
+#: the providers whose service is the batchkit emulator: they also run against it in-process
+EMULATED = frozenset({"aihub", "scale"})
+
+
+def in_process(connect: Connect, emu: Emulator, *, is_async: bool) -> Connect:
+    """`connect` through the in-process emulator's transport (no sockets)."""
+    transport = emu.async_transport() if is_async else emu.transport()
+    return lambda name, **settings: connect(name, transport=transport, **settings)
+
+
 SETUPS: dict[str, Callable[[Emulator, str, Connect], Setup]] = {
     "aihub": _aihub,
     "scale": _scale,

@@ -1,4 +1,5 @@
-"""The same neutral scenarios against every registered provider.
+"""The same neutral scenarios against every registered provider, sync and async, on loopback
+and (the emulated vendors) through the in-process transports.
 
 A scenario marked `@needs(Capability.X)` runs only for providers declaring X (chosen at
 collection, so nothing is skipped); the missing ones are covered by
@@ -20,9 +21,11 @@ from batchkit._capabilities import OPERATION_CAPABILITY
 from batchkit._registry import provider_class
 from batchkit.emulator import Emulator
 from tests.contract.providers import (
+    EMULATED,
     SETUPS,
     Setup,
     async_connect,
+    in_process,
     sync_connect,
     toy_installed,
 )
@@ -46,6 +49,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             if all(f in provider_class(name).capabilities for f in flags)
         ]
     params = [(name, mode) for name in names for mode in ("sync", "async")]
+    params += [(n, f"{m}-in-process") for n in names if n in EMULATED for m in ("sync", "async")]
     metafunc.parametrize("setup", params, indirect=True, ids=[f"{n}-{m}" for n, m in params])
 
 
@@ -56,11 +60,22 @@ def portal() -> Iterator[BlockingPortal]:
         yield portal
 
 
+@pytest.fixture(scope="module")
+def inproc_emulator() -> Emulator:
+    """An emulator reached through its in-process transports (no sockets)."""
+    return Emulator(job_polls=1)
+
+
 @pytest.fixture
 def setup(
-    request: pytest.FixtureRequest, served_emulator: Emulator, tenant: str, portal: BlockingPortal
+    request: pytest.FixtureRequest,
+    served_emulator: Emulator,
+    inproc_emulator: Emulator,
+    tenant: str,
+    portal: BlockingPortal,
 ) -> Iterator[Setup]:
-    """A provider connected to its service as a fresh tenant, sync or async."""
+    """A provider connected to its service as a fresh tenant: sync or async, on loopback or
+    (the emulated vendors) in-process."""
     name, mode = request.param
     factory = SETUPS.get(name)
     if factory is None:
@@ -68,9 +83,14 @@ def setup(
             f"provider {name!r} is registered but the contract suite cannot set it up: add "
             "an entry to SETUPS in tests/contract/providers.py"
         )
-    connect = sync_connect if mode == "sync" else async_connect(portal)
+    is_async = mode.startswith("async")
+    connect = async_connect(portal) if is_async else sync_connect
+    emulator = served_emulator
+    if mode.endswith("in-process"):
+        emulator = inproc_emulator
+        connect = in_process(connect, emulator, is_async=is_async)
     with toy_installed():
-        s = factory(served_emulator, tenant, connect)
+        s = factory(emulator, tenant, connect)
         with s.provider:
             yield s
 
