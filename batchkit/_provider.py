@@ -319,33 +319,9 @@ class BatchProvider:
         return f"<{type(self).__name__} {self.name}>"
 
 
-def upload(
-    provider: BatchProvider,
-    batch: BatchRef,
-    sources: Source | Iterable[Source],
-    *,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    resume: bool | str | os.PathLike[str] | None = None,
-    verify: VerifyMode = "size",
-    include: Iterable[str] | None = None,
-    exclude: Iterable[str] | None = None,
-    strict: bool = False,
-    invalid: InvalidMode = "refuse",
-) -> UploadReport:
-    """`provider.upload(batch, sources, ...)`: see `BatchProvider.upload`."""
-    return provider.upload(
-        batch,
-        sources,
-        concurrency=concurrency,
-        on_progress=on_progress,
-        resume=resume,
-        verify=verify,
-        include=include,
-        exclude=exclude,
-        strict=strict,
-        invalid=invalid,
-    )
+#: `batchkit.upload(provider, batch, sources, ...)`: the same as `provider.upload(batch,
+#: sources, ...)` (see `BatchProvider.upload`)
+upload = BatchProvider.upload
 
 
 @runtime_checkable
