@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
+import httpx
+
 import batchkit
 from batchkit import Batch, BatchFile, BatchProvider, BatchStatus, Capability, Job, UploadReport
 
@@ -52,3 +54,25 @@ def newer_public_names(provider: BatchProvider) -> None:
         del path
     provider.abort_upload_session("https://aihub.test/api/v2/batches/multipart-upload/sessions/s")
     del origin, names, also
+
+
+async def async_pipeline() -> None:
+    provider: batchkit.AsyncBatchProvider = batchkit.connect_async("scale", api_key="k")
+    async with provider:
+        batch: Batch = await provider.create_batch("x", project="p")
+        listed: list[Batch] = [b async for b in provider.list_batches(limit=3)]
+        status: BatchStatus = await provider.status(batch)
+        whole: bytes = await provider.download_file(batch, "a.pdf")
+        written: int = await provider.download_file(batch, "a.pdf", io.BytesIO())
+        files: list[BatchFile] = [f async for f in provider.list_files(batch)]
+        report: UploadReport = await provider.upload(batch, ["scans/"])
+        await provider.prioritize(batch, 20)
+        del listed, status, whole, written, files, report
+
+
+def adapter_kit() -> None:
+    from batchkit import adapters
+
+    call: adapters.Call = adapters.Call("get_thing", "GET", "things/1")
+    options: adapters.HttpOptions = adapters.HttpOptions(auth=httpx.BasicAuth("k", ""))
+    del call, options
