@@ -7,9 +7,8 @@ import json
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar, Self
 
@@ -29,6 +28,7 @@ from batchkit import (
     UploadIncomplete,
 )
 from batchkit._flow import emit, just
+from batchkit._upload import UploadProgress, default_journal_path
 from batchkit.adapters import (
     Adapter,
     BatchProvider,
@@ -38,7 +38,6 @@ from batchkit.adapters import (
     Flow,
     HttpOptions,
 )
-from batchkit._upload import UploadProgress, default_journal_path
 
 BATCH = "b1"
 
