@@ -5,20 +5,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from batchkit.emulator._faults import Decider, Fault
 from batchkit.emulator._input import whole_number
 from batchkit.emulator._log import RequestLog, RequestRecord
+from batchkit.emulator._vendor import TENANT_KEY, not_http
 
 logger = logging.getLogger("batchkit.emulator")
 
 Sleep = Callable[[float], Awaitable[None]]
-
-#: Key a vendor app sets in the scope once it has authenticated the caller.
-TENANT_KEY = "batchkit.tenant"
 
 _AIHUB_PREFIXES = ("/api/", "/_emulator/aihub/")
 _SCALE_PREFIXES = ("/v1/", "/_emulator/scale/")
@@ -133,10 +130,7 @@ class EmulatorApp:
         self._sleep = sleep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        if await not_http(scope, receive, send):
             return
         raw = scope.get("raw_path") or scope["path"].encode()
         raw_path = bytes(raw).split(b"?", 1)[0]
@@ -318,13 +312,3 @@ class _Truncator:
         part = body[:room] if len(body) >= room else body[: len(body) // 2]
         await self._send({"type": "http.response.body", "body": part, "more_body": True})
         self._done = True
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message: dict[str, Any] = dict(await receive())
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -354,7 +354,7 @@ def test_no_tasks_can_be_added_to_a_completed_batch(emulator: Emulator, key: str
     emulator.scale.finalize_batch(key, "b")
     emulator.scale.complete_tasks(key, "b")
     assert emulator.scale.get_batch(key, "b")["status"] == "completed"
-    from batchkit.emulator.scale.errors import Conflict
+    from batchkit.emulator._errors import Conflict
 
     with pytest.raises(Conflict):
         emulator.scale.add_tasks(key, "b")

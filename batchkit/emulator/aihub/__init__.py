@@ -1,15 +1,16 @@
 """Emulated Instabase AI Hub: the Batches API and the deprecated Filesystem API, offline.
 
-Laid out like a moto service: :mod:`.backend` holds the state (per instance, never global),
-:mod:`.responses` the HTTP handlers, :mod:`.urls` the routing, :mod:`.errors` the refusals and
-:mod:`.storage` the blobs on disk and the shared folder tree. Written from the vendor docs
-and the wire notes only; it imports nothing from batchkit's client side.
+Laid out like a moto service, as every emulated vendor is: :mod:`.backend` holds the state
+(per instance, never global), :mod:`.responses` the HTTP handlers, :mod:`.urls` the routes and
+the app, :mod:`.errors` the error format, and :mod:`.storage` the blobs on disk and the shared
+folder tree. Written from the vendor docs and the wire notes only; it imports nothing from
+batchkit's client side.
 
     backend = AIHubBackend(storage_dir=tmp, clock=time.time, job_polls=2, job_seconds=0.2)
     app = AIHubApp(backend, accept=lambda token: True)   # ASGI, serves /api/...
 """
 
-from batchkit.emulator.aihub.app import AIHubApp
 from batchkit.emulator.aihub.backend import DEFAULT_PART_SIZE, AIHubBackend, username_for
+from batchkit.emulator.aihub.urls import AIHubApp
 
 __all__ = ["DEFAULT_PART_SIZE", "AIHubApp", "AIHubBackend", "username_for"]

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from batchkit.emulator._errors import BadRequest, Conflict, PreconditionFailed
 from batchkit.emulator._input import excerpt
-from batchkit.emulator.aihub.errors import BadRequest, Conflict, PreconditionFailed, not_found
+from batchkit.emulator.aihub.errors import not_found
 from batchkit.emulator.aihub.storage import (
     BlobStore,
     FileNode,

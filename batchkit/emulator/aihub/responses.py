@@ -1,10 +1,11 @@
 """HTTP handlers of the emulated AI Hub: parse the wire, call the backend, answer the wire.
 
-Each handler takes a :class:`Call` (one authenticated request plus the route's parameters)
-and returns a Starlette response. Request bodies are streamed to disk chunk by chunk and
-downloads are streamed from disk, so neither side of a large transfer is held in memory.
-Every refusal is an :class:`~batchkit.emulator.aihub.errors.AIHubError`, answered by the app
-as ``{"message": ...}`` with its status.
+Each handler takes a :class:`~batchkit.emulator._request.Call` (one authenticated request
+plus the route's parameters) and returns a Starlette response, or a JSON value for a 200.
+Request bodies are streamed to disk chunk by chunk and downloads are streamed from disk, so
+neither side of a large transfer is held in memory. Every refusal is an
+:class:`~batchkit.emulator._errors.EmulatorError`, answered by the app as ``{"message": ...}``
+with its status.
 """
 
 from __future__ import annotations
@@ -12,104 +13,47 @@ from __future__ import annotations
 import email.utils
 import re
 import reprlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote_to_bytes
 
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import Receive, Scope
 
-from batchkit.emulator import _json as strict_json
-from batchkit.emulator._input import MAX_DIGITS, excerpt, in_range, whole_number
+from batchkit.emulator import _request
+from batchkit.emulator._errors import BadRequest, NotFound, RangeNotSatisfiable, Unauthorized
+from batchkit.emulator._input import MAX_DIGITS, excerpt, in_range, printable_ascii, whole_number
+from batchkit.emulator._request import Answer
 from batchkit.emulator.aihub.backend import AIHubBackend
-from batchkit.emulator.aihub.errors import BadRequest, NotFound, RangeNotSatisfiable
 from batchkit.emulator.aihub.storage import CHUNK_SIZE, FileNode
 
-#: Largest JSON request body accepted (the API's JSON bodies are tiny).
-MAX_JSON_BODY = 1024 * 1024
+Call = _request.Call[AIHubBackend]
 
 
-class ClientDisconnected(Exception):
-    """The client went away while its request body was being read; nothing is answered."""
+# ---- authentication ------------------------------------------------------------------------
 
 
-@dataclass
-class Call:
-    """One authenticated request being handled: scope, body stream, tenant, route params."""
+def bearer_token(headers: Headers, accept: Callable[[str], bool]) -> str:
+    """The accepted bearer token of a request (the tenant); 401 otherwise.
 
-    scope: Scope
-    receive: Receive
-    backend: AIHubBackend
-    tenant: str
-    params: dict[str, str] = field(default_factory=dict)
-    tail: list[bytes] = field(default_factory=list)
-    body_done: bool = False
-
-    @property
-    def headers(self) -> Headers:
-        """The request headers (case-insensitive)."""
-        return Headers(scope=self.scope)
-
-    @property
-    def query(self) -> QueryParams:
-        """The decoded query parameters."""
-        return QueryParams(self.scope.get("query_string", b""))
-
-    def url(self, path: str) -> str:
-        """An absolute URL on this server for ``path``, from the request's scheme and Host."""
-        host = self.headers.get("host")
-        if not host:
-            server = self.scope.get("server") or ("127.0.0.1", 80)
-            host = f"{server[0]}:{server[1]}"
-        return f"{self.scope.get('scheme', 'http')}://{host}{path}"
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """The request body, chunk by chunk; raises :class:`ClientDisconnected`."""
-        while not self.body_done:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                self.body_done = True
-                raise ClientDisconnected
-            self.body_done = not message.get("more_body", False)
-            chunk: bytes = message.get("body", b"")
-            if chunk:
-                yield chunk
-
-    async def drain(self) -> None:
-        """Read and drop whatever of the body is unread (before answering an error early)."""
-        async for _ in self.chunks():
-            pass
-
-    async def json_object(self) -> dict[str, Any]:
-        """The body parsed as a JSON object; 400 when empty, too big, malformed or not an
-        object. The ``Content-Type`` is not checked (the docs' examples send none)."""
-        body = bytearray()
-        async for chunk in self.chunks():
-            body += chunk
-            if len(body) > MAX_JSON_BODY:
-                await self.drain()
-                raise BadRequest(f"JSON body is larger than {MAX_JSON_BODY} bytes")
-        try:
-            value = strict_json.loads(bytes(body))
-        except (ValueError, RecursionError) as exc:
-            raise BadRequest(
-                f"request body is not valid JSON ({exc}): send a JSON object"
-            ) from None
-        if not isinstance(value, dict):
-            raise BadRequest(f"request body must be a JSON object, got {type(value).__name__}")
-        return value
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response (``Content-Type: application/json``)."""
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-def empty_response(status: int, headers: dict[str, str] | None = None) -> Response:
-    """A response with no body."""
-    return Response(status_code=status, headers=headers)
+    ``IB-Context`` is accepted and ignored: a tenant is its token, whatever context it names.
+    """
+    value = headers.get("authorization")
+    if value is None:
+        raise Unauthorized("missing 'Authorization: Bearer <token>' header")
+    scheme, _, token = value.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Unauthorized("malformed Authorization header: expected 'Bearer <token>'")
+    if not printable_ascii(token):
+        # header text arrives decoded as Latin-1: any byte can be in it; tokens are ASCII
+        raise Unauthorized(
+            "malformed Authorization header: the token has characters other than visible "
+            "ASCII; check it was copied whole"
+        )
+    if not accept(token):
+        raise Unauthorized("the API token is not valid: check the token or generate a new one")
+    return token
 
 
 # ---- parameter parsing ---------------------------------------------------------------------
@@ -121,19 +65,6 @@ def _path_batch_id(text: str) -> int:
     if batch_id is None:
         raise NotFound(f"batch {excerpt(text)} does not exist, or denied access")
     return batch_id
-
-
-def _query_int(call: Call, name: str, *, minimum: int) -> int | None:
-    value = call.query.get(name)
-    if value is None:
-        return None
-    number = whole_number(value.strip())
-    if number is None or number < minimum:
-        raise BadRequest(
-            f"query parameter {name}={excerpt(value)} must be an integer >= {minimum} "
-            f"of at most {MAX_DIGITS} digits"
-        )
-    return number
 
 
 def _json_int(body: dict[str, Any], key: str, *, allow_str: bool = False) -> int:
@@ -167,7 +98,7 @@ def _json_str(body: dict[str, Any], key: str) -> str:
 # ---- batches -------------------------------------------------------------------------------
 
 
-async def create_batch(call: Call) -> Response:
+async def create_batch(call: Call) -> Answer:
     """``POST /v2/batches`` → 200 ``{"id": int}``."""
     body = await call.json_object()
     name = _json_str(body, "name")
@@ -175,13 +106,13 @@ async def create_batch(call: Call) -> Response:
     if workspace is not None and not isinstance(workspace, str):
         raise BadRequest(f"'workspace' must be a string, got {workspace!r}")
     batch = call.backend.create_batch(call.tenant, name=name, workspace=workspace)
-    return json_response({"id": batch.id})
+    return {"id": batch.id}
 
 
-async def list_batches(call: Call) -> Response:
+async def list_batches(call: Call) -> Answer:
     """``GET /v2/batches`` (filters ``workspace``, ``username``, ``limit``, ``offset``)."""
-    limit = _query_int(call, "limit", minimum=0)
-    offset = _query_int(call, "offset", minimum=0) or 0
+    limit = call.query_int("limit")
+    offset = call.query_int("offset") or 0
     batches = call.backend.list_batches(
         call.tenant,
         workspace=call.query.get("workspace"),
@@ -189,73 +120,75 @@ async def list_batches(call: Call) -> Response:
         limit=limit,
         offset=offset,
     )
-    return json_response({"batches": [b.to_json() for b in batches]})
+    return {"batches": [b.to_json() for b in batches]}
 
 
-async def get_batch(call: Call) -> Response:
+async def get_batch(call: Call) -> Answer:
     """``GET /v2/batches/<id>`` → the batch object."""
     batch = call.backend.get_batch(call.tenant, _path_batch_id(call.params["batch_id"]))
-    return json_response(batch.to_json())
+    return batch.to_json()
 
 
-async def delete_batch(call: Call) -> Response:
+async def delete_batch(call: Call) -> Answer:
     """``DELETE /v2/batches/<id>`` → 202 with the job id under both documented keys."""
     job = call.backend.delete_batch(call.tenant, _path_batch_id(call.params["batch_id"]))
-    return json_response(
+    return JSONResponse(
         {"job_id": job.id, "job-id": job.id},
-        status=202,
+        status_code=202,
         headers={"Location": call.url(f"/api/v2/batches/jobs/{job.id}")},
     )
 
 
-async def upload_file(call: Call) -> Response:
+async def upload_file(call: Call) -> Answer:
     """``PUT /v2/batches/<id>/files/<name>`` → 204; the body is streamed to disk."""
     batch_id = _path_batch_id(call.params["batch_id"])
     name = call.params["filename"]
     call.backend.check_can_upload(call.tenant, batch_id, name)
     spooled = await call.backend.blobs.spool(call.chunks())
     call.backend.put_batch_file(call.tenant, batch_id, name, spooled.path, spooled.size)
-    return empty_response(204)
+    return Response(status_code=204)
 
 
-async def delete_file(call: Call) -> Response:
+async def delete_file(call: Call) -> Answer:
     """``DELETE /v2/batches/<id>/files/<name>`` → 202 with ``Location`` (the job URL)."""
     job = call.backend.delete_batch_file(
         call.tenant, _path_batch_id(call.params["batch_id"]), call.params["filename"]
     )
-    return empty_response(202, {"Location": call.url(f"/api/v2/batches/jobs/{job.id}")})
+    return Response(
+        status_code=202, headers={"Location": call.url(f"/api/v2/batches/jobs/{job.id}")}
+    )
 
 
-async def list_files(call: Call) -> Response:
+async def list_files(call: Call) -> Answer:
     """``GET /v2/batches/<id>/files?page_size=&start_token=`` → one page of file nodes."""
     batch_id = _path_batch_id(call.params["batch_id"])
     page = call.backend.list_batch_files(
         call.tenant,
         batch_id,
-        page_size=_query_int(call, "page_size", minimum=1),
+        page_size=call.query_int("page_size", minimum=1),
         start_token=call.query.get("start_token") or "",
     )
-    return json_response(page.to_json())
+    return page.to_json()
 
 
-async def poll_job(call: Call) -> Response:
+async def poll_job(call: Call) -> Answer:
     """``GET /v2/jobs/<id>`` (the spec's preferred poll, the SDK's ``jobs.status``), and the
     same over ``/v2/batches/jobs/<id>`` and ``/v2/files/delete/jobs/<id>`` → 200
     ``{"state", "message"}``; 404 for an unknown job or another tenant's."""
-    return json_response(call.backend.poll_job(call.tenant, call.params["job_id"]).to_json())
+    return call.backend.poll_job(call.tenant, call.params["job_id"]).to_json()
 
 
-async def complete_jobs(call: Call) -> Response:
+async def complete_jobs(call: Call) -> Answer:
     """``POST /_emulator/aihub/jobs/complete`` (emulator control, not AI Hub): complete all of
     the caller's pending jobs now → 200 ``{"completed": n}``."""
     await call.drain()
-    return json_response({"completed": call.backend.finish_jobs(call.tenant)})
+    return {"completed": call.backend.finish_jobs(call.tenant)}
 
 
 # ---- multipart -----------------------------------------------------------------------------
 
 
-async def start_multipart(call: Call) -> Response:
+async def start_multipart(call: Call) -> Answer:
     """``POST /v2/batches/multipart-upload`` → 201, ``Location`` and session id + part size.
 
     Body: ``{"batch_id", "filename", "file_size"}`` (the SDK's form) or ``{"path",
@@ -273,14 +206,14 @@ async def start_multipart(call: Call) -> Response:
     session = call.backend.start_multipart(
         call.tenant, batch_id=batch_id, filename=filename, file_size=file_size
     )
-    return json_response(
+    return JSONResponse(
         {"session_id": session.id, "part_size": session.part_size},
-        status=201,
+        status_code=201,
         headers={"Location": call.url(f"/api/v2/batches/multipart-upload/sessions/{session.id}")},
     )
 
 
-async def upload_part(call: Call) -> Response:
+async def upload_part(call: Call) -> Answer:
     """``PUT .../sessions/<sid>/parts/<n>`` → 201 ``{"part_id": str, "part_num": n}``.
 
     The body is written chunk by chunk straight into the part's region of the session file.
@@ -300,7 +233,7 @@ async def upload_part(call: Call) -> Response:
         call.backend.drop_part(upload)
         raise
     part = call.backend.put_part(upload)
-    return json_response({"part_id": part.part_id, "part_num": part.num}, status=201)
+    return JSONResponse({"part_id": part.part_id, "part_num": part.num}, status_code=201)
 
 
 def _commit_parts(body: dict[str, Any]) -> list[tuple[int, str]]:
@@ -321,7 +254,7 @@ def _commit_parts(body: dict[str, Any]) -> list[tuple[int, str]]:
     return result
 
 
-async def finish_multipart(call: Call) -> Response:
+async def finish_multipart(call: Call) -> Answer:
     """``POST .../sessions/<sid>`` ``{"action": "commit", "parts"}`` or ``"abort"`` → 204."""
     session_id = call.params["session_id"]
     body = await call.json_object()
@@ -329,11 +262,11 @@ async def finish_multipart(call: Call) -> Response:
     backend = call.backend
     if action == "abort":
         backend.abort_multipart(call.tenant, session_id)
-        return empty_response(204)
+        return Response(status_code=204)
     if action != "commit":
         raise BadRequest(f'\'action\' must be "commit" or "abort", got {action!r}')
     backend.commit_multipart(call.tenant, session_id, _commit_parts(body))
-    return empty_response(204)
+    return Response(status_code=204)
 
 
 # ---- Filesystem API ------------------------------------------------------------------------
@@ -440,7 +373,7 @@ async def _stream(handle: BinaryIO, start: int, length: int) -> AsyncIterator[by
         handle.close()
 
 
-async def fs_read(call: Call) -> Response:
+async def fs_read(call: Call) -> Answer:
     """``GET /v2/files/<path>?expect-node-type=file`` → 200 or 206 (``Range``), streamed."""
     node_type = call.query.get("expect-node-type")
     if node_type != "file":
@@ -472,7 +405,7 @@ def _http_date(timestamp: float) -> str:
     return email.utils.formatdate(timestamp, usegmt=True)
 
 
-async def fs_head(call: Call) -> Response:
+async def fs_head(call: Call) -> Answer:
     """``HEAD /v2/files/<path>`` → file: octet-stream + size + Last-Modified; folder: JSON."""
     _check_retry_config(call)
     node = call.backend.fs_stat(call.tenant, _fs_path(call))
@@ -490,7 +423,7 @@ async def fs_head(call: Call) -> Response:
     return response
 
 
-async def fs_write(call: Call) -> Response:
+async def fs_write(call: Call) -> Answer:
     """``PUT /v2/files/<path>`` → 204, or with ``If-None-Match: *`` 201 (new) / 412 (exists)."""
     if_none_match = call.headers.get("if-none-match")
     if if_none_match is not None and if_none_match.strip() != "*":
@@ -503,11 +436,13 @@ async def fs_write(call: Call) -> Response:
         call.tenant, path, spooled.path, spooled.size, if_none_match=conditional
     )
     if conditional and created:
-        return empty_response(201, {"Location": _fs_url(call, path)})
-    return empty_response(204)
+        return Response(status_code=201, headers={"Location": _fs_url(call, path)})
+    return Response(status_code=204)
 
 
-async def fs_delete(call: Call) -> Response:
+async def fs_delete(call: Call) -> Answer:
     """``DELETE /v2/files/<path>`` → 202 with ``Location: .../v2/files/delete/jobs/<id>``."""
     job = call.backend.fs_delete(call.tenant, _fs_path(call))
-    return empty_response(202, {"Location": call.url(f"/api/v2/files/delete/jobs/{job.id}")})
+    return Response(
+        status_code=202, headers={"Location": call.url(f"/api/v2/files/delete/jobs/{job.id}")}
+    )

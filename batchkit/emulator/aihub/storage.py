@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batchkit.emulator.aihub.errors import Conflict
+from batchkit.emulator._errors import Conflict
 
 #: Bytes read per chunk when streaming blobs.
 CHUNK_SIZE = 1024 * 1024

@@ -1,11 +1,13 @@
-"""The Scale AI batch API emulator: state (backend), handlers (responses), routes (urls).
+"""Emulated Scale AI: the v1 batch API (projects, batches) and task controls, offline.
 
-Laid out like a moto service. ``ScaleBackend`` holds the state of one emulator and has a Python
-control API; ``ScaleApp`` is the ASGI app serving ``/v1/…`` and ``/_emulator/scale/…``.
+Laid out like a moto service, as every emulated vendor is: :mod:`.backend` holds the state of
+one emulator and has a Python control API, :mod:`.responses` the HTTP handlers, :mod:`.urls`
+the routes and ``ScaleApp`` (ASGI, serving ``/v1/…`` and ``/_emulator/scale/…``),
+:mod:`.errors` the error format.
 """
 
 from batchkit.emulator.scale.backend import ScaleBackend
 from batchkit.emulator.scale.errors import ScaleError
-from batchkit.emulator.scale.responses import ScaleApp
+from batchkit.emulator.scale.urls import ScaleApp
 
 __all__ = ["ScaleApp", "ScaleBackend", "ScaleError"]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import attrs
 
-from batchkit.emulator.scale.errors import BadRequest, Conflict, NotFound
+from batchkit.emulator._errors import BadRequest, Conflict, NotFound
 
 BatchStatus = Literal["staging", "in_progress", "completed"]
 TaskOutcome = Literal["completed", "error", "canceled"]
@@ -108,7 +108,7 @@ class ScaleBackend:
 
     The wire handlers call the methods below; tests may call them too, to set up state or to
     move tasks along (``add_tasks``, ``complete_tasks``). Methods raise
-    :class:`~batchkit.emulator.scale.errors.ScaleError` subclasses and return JSON-ready
+    :class:`~batchkit.emulator._errors.EmulatorError` subclasses and return JSON-ready
     dicts shaped as on the wire.
     """
 

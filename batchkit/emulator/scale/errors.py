@@ -1,44 +1,30 @@
-"""Scale API errors: each carries its HTTP status and travels as ``{"error": message}``."""
+"""How the emulated Scale API refuses: ``{"error": message}`` with the status, a Basic challenge.
+
+The refusals themselves are the shared :mod:`batchkit.emulator._errors`; this module gives
+their Scale form and Scale's wording of the refusals the shared router and parser make.
+"""
 
 from __future__ import annotations
 
+from batchkit.emulator._errors import EmulatorError, ErrorFormat
 
-class ScaleError(Exception):
-    """An error the Scale API answers with ``status`` and ``{"error": message}``."""
-
-    status = 400
-
-    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.headers = headers or {}
+#: The base of every Scale refusal (the shared one: the format is the app's, not the error's).
+ScaleError = EmulatorError
 
 
-class BadRequest(ScaleError):
-    """400: the request is malformed or a value is invalid."""
+class ScaleErrors(ErrorFormat):
+    """Scale error bodies: ``{"error": message}``; a 401 asks for HTTP Basic."""
 
-    status = 400
-
-
-class Unauthorized(ScaleError):
-    """401: no API key, a malformed one, or one the emulator does not accept."""
-
-    status = 401
-
-
-class NotFound(ScaleError):
-    """404: no such project, batch or endpoint (for this customer)."""
-
-    status = 404
-
-
-class MethodNotAllowed(ScaleError):
-    """405: the path exists but not with this method."""
-
-    status = 405
-
-
-class Conflict(ScaleError):
-    """409: a name already taken by this customer, or a state that forbids the change."""
-
-    status = 409
+    name = "Scale"
+    key = "error"
+    challenge = 'Basic realm="Scale API"'
+    no_route = "no such endpoint: {method} {path}"
+    wrong_method = "{method} is not allowed here; use {allowed}"
+    bad_segment = "path segment {raw!r} is not percent-encoded UTF-8"
+    no_body = "the request body must be a JSON object"
+    not_json = "the request body is not valid JSON: {error}"
+    not_object = "the request body must be a JSON object, got {type}"
+    bad_query_number = (
+        "query parameter {name!r} must be a non-negative integer of at most {digits} digits, "
+        "got {value}"
+    )
