@@ -92,6 +92,17 @@ def test_create_project_returns_the_project_with_param_history(http: httpx.Clien
     assert ISO_MS_Z.match(body["created_at"])
 
 
+@pytest.mark.parametrize("key_name", ["self", "api_key", "name_", "extra"])
+def test_create_project_echoes_extra_fields_whatever_their_names(
+    http: httpx.Client, key: str, key_name: str
+):
+    """Regression: an extra body key named like a backend parameter (`self`, `api_key`) was
+    passed as a keyword argument and answered 500; it is an extra field like any other."""
+    body = {"name": f"p-{key_name}", "type": "imageannotation", key_name: 1}
+    r = http.post("/projects", json=body, auth=(key, ""))
+    assert (200, 1) == (r.status_code, r.json()[key_name])
+
+
 def test_create_project_with_a_taken_name_is_409(http: httpx.Client, key: str):
     """A project name the customer already uses is a 409 with an error message."""
     make_project(http, key)

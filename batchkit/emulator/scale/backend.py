@@ -137,14 +137,15 @@ class ScaleBackend:
         name: str,
         type: str,
         params: Mapping[str, Any] | None = None,
-        **extra: Any,
+        extra: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Create a project; a name this customer already uses is a 409."""
+        """Create a project; a name this customer already uses is a 409. `extra`: the other
+        fields it was created with (echoed back), whatever their names."""
         with self._lock:
             customer = self._customer(api_key)
             if name in customer.projects:
                 raise Conflict(f"Project {name!r} already exists")
-            project = _Project(name, type, dict(params or {}), self._clock(), dict(extra))
+            project = _Project(name, type, dict(params or {}), self._clock(), dict(extra or {}))
             customer.projects[name] = project
             return project.to_json()
 

@@ -183,7 +183,9 @@ async def create_project(call: Call) -> Answer:
     _string(body, "datasetId")
     _string(body, "pipeline")
     extra = {k: v for k, v in body.items() if k not in ("name", "type", "params")}
-    return call.backend.create_project(call.tenant, name=name, type=type_, params=params, **extra)
+    return call.backend.create_project(
+        call.tenant, name=name, type=type_, params=params, extra=extra
+    )
 
 
 async def get_project(call: Call) -> Answer:
