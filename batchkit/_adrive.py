@@ -9,7 +9,8 @@ from it, for at most `CLEANUP_SECONDS`, and the cancellation goes on.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -42,7 +43,9 @@ class AsyncDriver:
         """Drive `flow` to its end and return its result."""
         value: Any = None
         error: BaseException | None = None
-        cleanup: anyio.CancelScope | None = None
+        #: the cancellation the flow is cleaning up after, and when its cleanup must end
+        cancelled: BaseException | None = None
+        cleanup_until = 0.0
         try:
             while True:
                 try:
@@ -53,46 +56,34 @@ class AsyncDriver:
                 value, error = None, None
                 if isinstance(step, Emit):
                     raise TypeError("a listing flow must be iterated (AsyncDriver.iterate)")
-                try:
-                    if cleanup is not None:
-                        with cleanup:
-                            value = await self._do(step)
-                    else:
+                if cancelled is None:
+                    try:
                         value = await self._do(step)
-                except anyio.get_cancelled_exc_class() as e:
-                    # the flow sees the cancellation; what it does about it runs shielded
-                    if cleanup is None:
-                        cleanup = anyio.CancelScope(
-                            shield=True, deadline=anyio.current_time() + CLEANUP_SECONDS
-                        )
-                    error = e
+                    except anyio.get_cancelled_exc_class() as e:
+                        # the flow sees the cancellation; what it does about it runs shielded
+                        cancelled, error = e, e
+                        cleanup_until = anyio.current_time() + CLEANUP_SECONDS
+                    except BaseException as e:
+                        error = e
+                    continue
+                # a cleanup step: shielded from the cancellation, each in a scope of its own
+                # (trio allows one `with` per scope), all of them ending by one deadline
+                done = False
+                try:
+                    with anyio.CancelScope(shield=True, deadline=cleanup_until):
+                        value = await self._do(step)
+                        done = True
                 except BaseException as e:
                     error = e
+                    continue
+                if not done:  # cut short: the step did not happen, and the flow must know
+                    error = cancelled
         finally:
             flow.close()
 
-    async def iterate(self, flow: Flow[None]) -> AsyncIterator[Any]:
+    def iterate(self, flow: Flow[None]) -> AsyncIterator[Any]:
         """Drive a listing flow lazily: its `Emit`-ted items, one by one."""
-        value: Any = None
-        error: BaseException | None = None
-        try:
-            while True:
-                try:
-                    step = flow.send(value) if error is None else flow.throw(error)
-                except StopIteration:
-                    return
-                value, error = None, None
-                if isinstance(step, Emit):
-                    items: Sequence[Any] = step.items
-                    for item in items:
-                        yield item
-                    continue
-                try:
-                    value = await self._do(step)
-                except Exception as e:
-                    error = e
-        finally:
-            flow.close()
+        return _Listing(self, flow)
 
     async def _do(self, step: object) -> Any:
         if isinstance(step, Call):
@@ -162,3 +153,52 @@ def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
         if not isinstance(exc, cancelled):
             return exc
     return leaves[0]
+
+
+class _Listing:
+    """The async iterator over a listing flow's items. A class, not an async generator: a
+    listing abandoned half way is closed with its (plain) flow, with no event loop needed
+    and no "async generator garbage collected" warning (trio)."""
+
+    def __init__(self, driver: AsyncDriver, flow: Flow[None]) -> None:
+        self._driver = driver
+        self._flow = flow
+        self._items: deque[Any] = deque()
+        self._done = False
+
+    def __aiter__(self) -> _Listing:
+        return self
+
+    async def __anext__(self) -> Any:
+        while not self._items:
+            if self._done:
+                raise StopAsyncIteration
+            await self._next_page()
+        return self._items.popleft()
+
+    async def _next_page(self) -> None:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = self._flow.send(value) if error is None else self._flow.throw(error)
+            except StopIteration:
+                self._done = True
+                return
+            except BaseException:
+                self._done = True
+                raise
+            value, error = None, None
+            if isinstance(step, Emit):
+                self._items.extend(step.items)
+                return
+            try:
+                value = await self._driver._do(step)
+            except Exception as e:
+                error = e
+
+    async def aclose(self) -> None:
+        """Stop the listing: no further page is asked for."""
+        self._done = True
+        self._items.clear()
+        self._flow.close()
