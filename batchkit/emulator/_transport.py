@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import concurrent.futures
 import threading
 from collections.abc import Iterator
@@ -83,8 +84,11 @@ class _Exchange:
             "server": (request.url.host, request.url.port),
             "client": ("127.0.0.1", 0),
         }
-        self._future: concurrent.futures.Future[None] = asyncio.run_coroutine_threadsafe(
-            self._run(app, scope), loop
+        # in a fresh context: the caller's (a trio program's, say) would otherwise be copied
+        # into the emulator's asyncio task, and sniffio there would report the caller's
+        # async library instead of asyncio (file answers then failed with a 500)
+        self._future: concurrent.futures.Future[None] = contextvars.Context().run(
+            asyncio.run_coroutine_threadsafe, self._run(app, scope), loop
         )
 
     async def _run(self, app: ASGIApp, scope: dict[str, Any]) -> None:

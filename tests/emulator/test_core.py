@@ -543,3 +543,28 @@ def test_a_bodiless_response_is_logged_before_the_client_has_it():
                 emu.requests[-1].status,
                 emu.requests[-1].path,
             )
+
+
+def test_the_in_process_transport_works_when_called_from_a_trio_program() -> None:
+    """Regression: a sync client on the in-process transport, called on trio's thread, got a
+    500 for file reads (the caller's context, naming trio, leaked into the emulator's
+    asyncio task); the exchange runs in a fresh context now."""
+    import anyio
+    import httpx
+
+    emu = Emulator()
+
+    async def main() -> bytes:
+        with httpx.Client(transport=emu.transport(), base_url=emu.aihub_api_root) as http:
+            auth = {"Authorization": "Bearer trio"}
+            made = http.post("/v2/batches", json={"name": "t"}, headers=auth)
+            batch = made.json()["id"]
+            http.put(f"/v2/batches/{batch}/files/a.txt", content=b"hi", headers=auth)
+            path = http.get(f"/v2/batches/{batch}", headers=auth).json()
+            folder = f"{path['repo_owner']}/{path['workspace']}/fs/{path['mount_point']}"
+            read = http.get(f"/v2/files/{folder}/{path['path_suffix'].strip('/')}/a.txt",
+                            params={"expect-node-type": "file"}, headers=auth)
+            assert 200 == read.status_code, read.text
+            return read.content
+
+    assert b"hi" == anyio.run(main, backend="trio")
