@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import concurrent.futures
+import contextvars
 import threading
 from collections.abc import Iterator
 from typing import Any
