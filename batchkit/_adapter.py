@@ -20,9 +20,10 @@ from ._capabilities import OPERATION_CAPABILITY, Capability, capability
 from ._destinations import Dest, deliver
 from ._errors import InvalidInput, UnsupportedOperation
 from ._flow import Flow
-from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
+from ._models import Batch, BatchFile, BatchState, BatchStatus, Job, Run, Task, TaskSpec
+from ._runs import UpdateCallback, follow
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode, upload_flow
-from ._validate import byte_range, file_name
+from ._validate import byte_range, file_name, seconds
 
 if TYPE_CHECKING:
     from ._models import UploadReport
@@ -233,6 +234,70 @@ class Adapter(abc.ABC):
     def wait_job(self, job: Job, *, timeout: float = 300.0) -> Flow[Job]:
         """See `BatchProvider.wait_job`."""
         raise self.unsupported("wait_job", Capability.DELETE_BATCH)
+
+    # -- the labeling loop: items in, processing, results out ---------------------------
+
+    def add_tasks(
+        self, batch: BatchRef, specs: Iterable[TaskSpec], *, concurrency: int = 16
+    ) -> Flow[list[Task]]:
+        """See `BatchProvider.add_tasks`."""
+        raise self.unsupported("add_tasks")
+
+    def get_task(self, task: Task | str) -> Flow[Task]:
+        """See `BatchProvider.get_task`."""
+        raise self.unsupported("get_task")
+
+    def list_tasks(
+        self, batch: BatchRef, *, state: Any = None, limit: int | None = None
+    ) -> Flow[None]:
+        """A listing flow `Emit`-ting `Task` items; see `BatchProvider.list_tasks`."""
+        raise self.unsupported("list_tasks")
+
+    def cancel_task(self, task: Task | str, *, clear_unique_id: bool = False) -> Flow[Task]:
+        """See `BatchProvider.cancel_task`."""
+        raise self.unsupported("cancel_task")
+
+    def start(
+        self,
+        batch: BatchRef,
+        *,
+        app: str | None = None,
+        deployment: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Flow[Run]:
+        """See `BatchProvider.start`."""
+        raise self.unsupported("start")
+
+    def get_run(self, run: Run | str) -> Flow[Run]:
+        """Poll a run once (adapters with `RUNS` implement this; `wait` is built on it)."""
+        raise self.unsupported("wait", Capability.RUNS)
+
+    def wait(
+        self,
+        run: Run | str,
+        *,
+        timeout: float = 3600.0,
+        on_update: UpdateCallback | None = None,
+    ) -> Flow[Run]:
+        """See `BatchProvider.wait`: polls `get_run` with the settings' backoff."""
+        if Capability.RUNS not in self.capabilities:
+            raise self.unsupported("wait")
+        timeout = seconds("timeout", timeout)
+        if on_update is not None and not callable(on_update):
+            raise InvalidInput(f"on_update must be callable, got {type(on_update).__name__}")
+        first = self.get_run(run)  # checks `run` now, before any request
+        polls = iter([first])
+        return follow(
+            lambda: next(polls, None) or self.get_run(run),
+            timeout=timeout,
+            initial=self.settings.poll_initial,
+            maximum=self.settings.poll_max,
+            on_update=on_update,
+        )
+
+    def results(self, run: Run | str) -> Flow[None]:
+        """A listing flow `Emit`-ting `Result` items; see `BatchProvider.results`."""
+        raise self.unsupported("results")
 
     def upload(
         self,

@@ -16,7 +16,19 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Self, TypeVar, overload
 from ._adapter import Adapter, BatchRef, FileData
 from ._capabilities import Capability
 from ._flow import Flow
-from ._models import Batch, BatchFile, BatchState, BatchStatus, Job
+from ._models import (
+    Batch,
+    BatchFile,
+    BatchState,
+    BatchStatus,
+    ItemState,
+    Job,
+    Result,
+    Run,
+    Task,
+    TaskSpec,
+)
+from ._runs import UpdateCallback
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
@@ -238,6 +250,57 @@ class AsyncBatchProvider:
     async def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
         """`BatchProvider.wait_job`, awaited."""
         return await self._run(self.adapter.wait_job(job, timeout=timeout))
+
+    async def add_tasks(
+        self, batch: BatchRef, specs: Iterable[TaskSpec], *, concurrency: int = 16
+    ) -> list[Task]:
+        """`BatchProvider.add_tasks`, awaited: `concurrency` creates in flight as tasks."""
+        return await self._run(self.adapter.add_tasks(batch, specs, concurrency=concurrency))
+
+    async def get_task(self, task: Task | str) -> Task:
+        """`BatchProvider.get_task`, awaited."""
+        return await self._run(self.adapter.get_task(task))
+
+    def list_tasks(
+        self, batch: BatchRef, *, state: ItemState | str | None = None, limit: int | None = None
+    ) -> AsyncIterator[Task]:
+        """`BatchProvider.list_tasks` as an async iterator."""
+        return self._iterate(self.adapter.list_tasks(batch, state=state, limit=limit))
+
+    async def cancel_task(self, task: Task | str, *, clear_unique_id: bool = False) -> Task:
+        """`BatchProvider.cancel_task`, awaited."""
+        return await self._run(self.adapter.cancel_task(task, clear_unique_id=clear_unique_id))
+
+    async def start(
+        self,
+        batch: BatchRef,
+        *,
+        app: str | None = None,
+        deployment: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """`BatchProvider.start`, awaited."""
+        return await self._run(
+            self.adapter.start(batch, app=app, deployment=deployment, options=options)
+        )
+
+    async def get_run(self, run: Run | str) -> Run:
+        """`BatchProvider.get_run`, awaited."""
+        return await self._run(self.adapter.get_run(run))
+
+    async def wait(
+        self,
+        run: Run | str,
+        *,
+        timeout: float = 3600.0,
+        on_update: UpdateCallback | None = None,
+    ) -> Run:
+        """`BatchProvider.wait`, awaited (cancelling it stops the polling, not the run)."""
+        return await self._run(self.adapter.wait(run, timeout=timeout, on_update=on_update))
+
+    def results(self, run: Run | str) -> AsyncIterator[Result]:
+        """`BatchProvider.results` as an async iterator."""
+        return self._iterate(self.adapter.results(run))
 
     async def upload(
         self,

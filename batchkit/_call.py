@@ -39,6 +39,11 @@ class Call:
     headers: Mapping[str, str] | None = None
     ok: frozenset[int] = frozenset({200})
     retry: Retry = Retry.IDEMPOTENT
+    #: a multipart/form-data body: its file parts, {field: (file name, binary stream or
+    #: bytes, content type)} (a stream is rewound for each attempt), and its text `form`
+    #: fields
+    files: Mapping[str, tuple[str, Any, str]] | None = None
+    form: Mapping[str, str] | None = None
 
 
 __all__ = ["Body", "Call", "Retry"]

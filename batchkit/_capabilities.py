@@ -28,6 +28,13 @@ class Capability(enum.Flag):
     CALLBACKS = enum.auto()
     #: free-form metadata can be attached to a batch.
     METADATA = enum.auto()
+    #: tasks are added to a batch one by one, and can be listed, fetched and canceled
+    #: (`add_tasks`, `list_tasks`, `get_task`, `cancel_task`: Scale).
+    TASKS = enum.auto()
+    #: processing of a batch is started and waited for (`start`, `wait`).
+    RUNS = enum.auto()
+    #: the results of processing are read back, item by item (`results`).
+    RESULTS = enum.auto()
 
 
 #: which capability each neutral operation needs (drives error messages and the matrix).
@@ -43,6 +50,13 @@ OPERATION_CAPABILITY: dict[str, Capability] = {
     "finalize": Capability.FINALIZE,
     "prioritize": Capability.PRIORITIZE,
     "set_metadata": Capability.METADATA,
+    "add_tasks": Capability.TASKS,
+    "list_tasks": Capability.TASKS,
+    "get_task": Capability.TASKS,
+    "cancel_task": Capability.TASKS,
+    "start": Capability.RUNS,
+    "wait": Capability.RUNS,
+    "results": Capability.RESULTS,
 }
 
 

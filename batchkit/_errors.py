@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._models import Job, UploadReport
+    from ._models import Job, Run, UploadReport
 
 
 class BatchkitError(Exception):
@@ -113,6 +113,35 @@ class JobTimeout(BatchkitError):
     def __init__(self, message: str, *, job: Job) -> None:
         super().__init__(message)
         self.job = job
+
+
+class EmptyBatch(BatchkitError):
+    """`start` found nothing in the batch to process (no files, no tasks): the run would
+    never produce a result. Add items first. Not an `InvalidInput`: it takes a request to
+    know."""
+
+    def __init__(self, message: str, *, provider: str, batch_id: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.batch_id = batch_id
+
+
+class RunFailed(BatchkitError):
+    """Processing of a batch ended without completing (an AI Hub run FAILED or CANCELLED);
+    `run` is its last state, with the vendor's message."""
+
+    def __init__(self, message: str, *, run: Run) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+class RunTimeout(BatchkitError):
+    """Processing did not finish within `wait`'s timeout; `run` is its last known state
+    (wait again with it: nothing was stopped)."""
+
+    def __init__(self, message: str, *, run: Run) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 class UploadIncomplete(BatchkitError):

@@ -520,6 +520,8 @@ class _Session:
             json=call.json,
             content=content,
             headers=call.headers,
+            files=call.files,
+            data=call.form,
         )
         log.debug("%s %s (%s)", request.method, request.url, call.operation)
         return request

@@ -36,6 +36,34 @@ class JobState(enum.Enum):
         return self in (JobState.COMPLETE, JobState.FAILED, JobState.CANCELLED)
 
 
+class RunState(enum.Enum):
+    """Where the processing of a batch is, in words common to every vendor."""
+
+    #: work is going on (AI Hub RUNNING / PAUSED; Scale: tasks pending)
+    RUNNING = "running"
+    #: a person must review before it goes on (AI Hub STOPPED_AT_CHECKPOINT)
+    NEEDS_REVIEW = "needs_review"
+    #: done: results can be read (some items may still have failed: see each `Result`)
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+    @property
+    def done(self) -> bool:
+        """True once the run can no longer change by itself."""
+        return self in (RunState.COMPLETED, RunState.FAILED, RunState.CANCELED)
+
+
+class ItemState(enum.Enum):
+    """What became of one item (a file, a task) when its batch was processed."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
 _EMPTY: Mapping[str, Any] = {}
 
 
@@ -179,3 +207,72 @@ class UploadReport:
     def bytes_uploaded(self) -> int:
         """Bytes sent in this run."""
         return sum(f.size for f in self.uploaded)
+
+
+@attrs.frozen
+class Run:
+    """The processing of a batch, as `start` returns it and `wait` follows it.
+
+    AI Hub: an app or deployment run (`id` is the run id). Scale: the batch's tasks being
+    worked (`id` is the batch name; `counts` are its task counts).
+    """
+
+    provider: str
+    id: str
+    batch_id: str
+    state: RunState = RunState.RUNNING
+    #: task counts, where the vendor has them (Scale)
+    counts: TaskCounts | None = None
+    message: str | None = None
+    raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+
+
+@attrs.frozen
+class Result:
+    """One item's result: which item, what became of it, and its output.
+
+    `item` names what went in: the file name (AI Hub; Scale tasks made from files), else the
+    task's `unique_id` or id. `output` is the vendor's answer in a neutral shape (AI Hub:
+    ``{field name: value}`` of the file's documents; Scale: the task's `response`); `raw` is
+    the vendor's JSON for the item, untouched.
+    """
+
+    item: str
+    state: ItemState
+    output: Mapping[str, Any] = attrs.field(factory=dict)
+    #: why it failed, if it did
+    error: str | None = None
+    raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+
+
+@attrs.frozen
+class TaskSpec:
+    """A task to add to a batch (`add_tasks`): its type and the vendor's fields for it.
+
+    Scale: `type` is the task type (``"imageannotation"``); `fields` the body of
+    ``POST /v1/task/{type}`` besides project and batch (``attachment``, ``geometries``,
+    ``instruction``...). `unique_id` makes adding it idempotent: without one, batchkit
+    derives one from the batch and the spec, so a rerun never adds it twice.
+    """
+
+    type: str
+    fields: Mapping[str, Any] = attrs.field(factory=dict)
+    unique_id: str | None = None
+    metadata: Mapping[str, Any] | None = None
+
+
+@attrs.frozen
+class Task:
+    """A task in a batch (Scale)."""
+
+    provider: str
+    id: str
+    batch_id: str | None
+    state: ItemState
+    type: str | None = None
+    unique_id: str | None = None
+    #: the worker's answer, once completed
+    response: Mapping[str, Any] | None = None
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    created_at: datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)

@@ -61,8 +61,10 @@ def by_token(
     provider: str,
     operation: str,
     key: Callable[[T], Hashable],
+    limit: int | None = None,
 ) -> Flow[None]:
-    """Emit items page by page; the flow `fetch(token)` returns (items, next_token, has_more).
+    """Emit items page by page; the flow `fetch(token)` returns (items, next_token, has_more);
+    at most `limit` items in all.
 
     Stops when the server says there is no more or gives no token. A repeated token, a
     repeated page (by the items' `key`) or `MAX_EMPTY_PAGES` empty pages in a row raise
@@ -71,11 +73,14 @@ def by_token(
     progress = _Progress(provider, operation, key)
     token: str | None = None
     tokens: set[str] = set()
+    count = 0
     while True:
         items, token, more = yield from fetch(token)
         progress.check(items)
-        yield from emit(items)
-        if not more or not token:
+        chosen = list(items) if limit is None else list(items)[: limit - count]
+        count += len(chosen)
+        yield from emit(chosen)
+        if not more or not token or (limit is not None and count >= limit):
             return
         if token in tokens:
             raise progress.fail(f"repeated page token {token!r}")

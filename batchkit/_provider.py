@@ -26,7 +26,20 @@ from ._adapter import Adapter, BatchRef, FileData
 from ._capabilities import Capability
 from ._drive import Driver
 from ._flow import Flow
-from ._models import Batch, BatchFile, BatchState, BatchStatus, Job, Project
+from ._models import (
+    Batch,
+    BatchFile,
+    BatchState,
+    BatchStatus,
+    ItemState,
+    Job,
+    Project,
+    Result,
+    Run,
+    Task,
+    TaskSpec,
+)
+from ._runs import UpdateCallback
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
@@ -265,6 +278,73 @@ class BatchProvider:
     def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
         """Poll an asynchronous job until it completes (`JobFailed` / `JobTimeout` else)."""
         return self._run(self.adapter.wait_job(job, timeout=timeout))
+
+    # -- the labeling loop: items in, processing, results out ---------------------------
+
+    def add_tasks(
+        self, batch: BatchRef, specs: Iterable[TaskSpec], *, concurrency: int = 16
+    ) -> list[Task]:
+        """Add one task per `TaskSpec` to the batch, `concurrency` at a time, and return
+        them in order (`Capability.TASKS`: Scale). Idempotent: adding the same specs again
+        (a rerun, a resume) returns the tasks already there instead of adding them twice."""
+        return self._run(self.adapter.add_tasks(batch, specs, concurrency=concurrency))
+
+    def get_task(self, task: Task | str) -> Task:
+        """Fetch a task by its id (`Capability.TASKS`)."""
+        return self._run(self.adapter.get_task(task))
+
+    def list_tasks(
+        self, batch: BatchRef, *, state: ItemState | str | None = None, limit: int | None = None
+    ) -> Iterator[Task]:
+        """Iterate over the batch's tasks lazily, optionally only those in `state`
+        (`Capability.TASKS`)."""
+        return self._iterate(self.adapter.list_tasks(batch, state=state, limit=limit))
+
+    def cancel_task(self, task: Task | str, *, clear_unique_id: bool = False) -> Task:
+        """Cancel a task no one has started (`Capability.TASKS`); `clear_unique_id=True`
+        frees its unique_id for a new task."""
+        return self._run(self.adapter.cancel_task(task, clear_unique_id=clear_unique_id))
+
+    def start(
+        self,
+        batch: BatchRef,
+        *,
+        app: str | None = None,
+        deployment: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Start processing the batch's items, and return the run to `wait` for
+        (`Capability.RUNS`). AI Hub runs an app (`app`, or the profile's `app`) or a
+        deployment on its files; Scale finalizes a staging batch so its tasks are worked
+        (a standard project's batch is already worked: nothing changes). A batch with
+        nothing in it raises `EmptyBatch` (it takes a request to know)."""
+        return self._run(self.adapter.start(batch, app=app, deployment=deployment, options=options))
+
+    def get_run(self, run: Run | str) -> Run:
+        """A run's state now, polled once (`Capability.RUNS`)."""
+        return self._run(self.adapter.get_run(run))
+
+    def wait(
+        self,
+        run: Run | str,
+        *,
+        timeout: float = 3600.0,
+        on_update: UpdateCallback | None = None,
+    ) -> Run:
+        """Poll the run with backoff until it completes, and return it (`Capability.RUNS`).
+
+        `on_update(run)` is called on every change (state, task counts, message). A run
+        that fails or is canceled raises `RunFailed`; one still going after `timeout`
+        seconds raises `RunTimeout` (it goes on: wait again with `e.run`). Items that
+        failed inside a completed run are in `results`, each with its state.
+        """
+        return self._run(self.adapter.wait(run, timeout=timeout, on_update=on_update))
+
+    def results(self, run: Run | str) -> Iterator[Result]:
+        """Iterate lazily over the results of a run, one `Result` per item: the item's
+        name, its state, its `output` and the vendor's raw JSON (`Capability.RESULTS`).
+        Scale also takes the batch (its tasks are its results)."""
+        return self._iterate(self.adapter.results(run))
 
     def upload(
         self,

@@ -123,6 +123,9 @@ class CommonSettings:
     max_connections: int = attrs.field(default=32, validator=at_least(1))
     #: appended to the User-Agent, naming your pipeline: `batchkit/0.1.0 mypipeline/2.3`
     user_agent: str | None = attrs.field(default=None, validator=credential)
+    #: first and largest wait between polls of a job or run, in seconds
+    poll_initial: float = attrs.field(default=0.2, validator=at_least(0, maximum=MAX_SECONDS))
+    poll_max: float = attrs.field(default=5.0, validator=at_least(0, maximum=MAX_SECONDS))
     #: an httpx transport to send through (tests: `Emulator().transport()`, and for
     #: `connect_async` an async one: `Emulator().async_transport()`, `httpx.MockTransport`)
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = attrs.field(

@@ -32,6 +32,42 @@ class ByteSource:
     def close(self) -> None:
         """Release anything the source opened itself."""
 
+    def as_file(self) -> SourceFile:
+        """The source as a read-only binary file (for a multipart body: httpx rewinds it
+        with `seek(0)` before each attempt, and reads it in chunks, never whole)."""
+        return SourceFile(self)
+
+
+class SourceFile:
+    """A `ByteSource` seen as a binary file: `read` and `seek(0)`, nothing more."""
+
+    def __init__(self, source: ByteSource) -> None:
+        self._source = source
+        self._chunks: Iterator[bytes] = iter(())
+        self._buffer = b""
+        self.seek(0)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Rewind (only to the start: that is what a retried request needs)."""
+        if (offset, whence) != (0, os.SEEK_SET):
+            raise OSError("a SourceFile can only be rewound to its start")
+        self._chunks = iter(self._source.reader()())
+        self._buffer = b""
+        return 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left for -1), b"" at the end."""
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            self._buffer += chunk
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
 
 class _Bytes(ByteSource):
     def __init__(self, data: bytes | bytearray | memoryview) -> None:

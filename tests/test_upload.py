@@ -705,13 +705,16 @@ def test_journal_entries_of_another_batch_are_ignored(
     assert [f.name for f in report.uploaded] == ["a.pdf"]
 
 
-def test_the_scale_provider_refuses_upload_before_any_request(tmp_path: Path) -> None:
-    """The real Scale adapter has no UPLOAD_FILES: upload raises UnsupportedOperation at once."""
+def test_the_scale_provider_refuses_upload_without_a_task_type_before_any_request(
+    tmp_path: Path,
+) -> None:
+    """Scale makes a task of each file: with no task_type set, upload raises ConfigError at
+    once (nothing listening on the port: a request would be a TransportError)."""
     import batchkit
 
     write(tmp_path / "a.pdf")
     scale = batchkit.connect("scale", api_root="http://127.0.0.1:9/v1", api_key="k")
-    with scale, pytest.raises(UnsupportedOperation, match="aihub"):
+    with scale, pytest.raises(batchkit.ConfigError, match="task_type"):
         scale.upload("nightly", tmp_path)
 
 

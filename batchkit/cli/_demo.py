@@ -1,10 +1,11 @@
 """``batchkit demo``: one labeling pipeline, the same code for every provider, on an emulator.
 
 `labeling_pipeline` is written against the neutral API only and branches on capability
-flags, never on the vendor. The two vendor-aware pieces live outside it: `setup` (a Scale
-batch needs a project, made with the `create_project` of a provider that `SupportsProjects`)
-and the simulated labeling workforce, which drives the emulator's control API the way a
-vendor's labelers would.
+flags, never on the vendor: items in (`upload`), processing started (`start`) and waited
+for (`wait`), results out (`results`). The one vendor-aware piece lives outside it: `setup`
+(a Scale batch needs a project, made with the `create_project` of a provider that
+`SupportsProjects`). What differs between the vendors otherwise is configuration, as in a
+real pipeline's profile: the AI Hub app to run, the Scale task type files become.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from rich.console import Console
 from rich.text import Text
 
 from .. import (
-    Batch,
     BatchkitError,
     BatchProvider,
     Capability,
     NotFound,
     SupportsProjects,
+    TaskCounts,
     UploadIncomplete,
     capability_matrix,
     connect,
@@ -48,8 +49,6 @@ PROJECT = "demo-labeling"
 
 #: prints one step: (step name, what happened)
 Say = Callable[[str, str], None]
-#: the labeling workforce, simulated: acts on a new batch, says what it did (or None)
-Labelers = Callable[[Batch], str | None]
 
 
 def make_files(root: Path) -> Path:
@@ -84,11 +83,10 @@ def labeling_pipeline(
     files: Path,
     *,
     project: str | None,
-    labelers: Labelers,
     say: Say,
     console: Console,
 ) -> None:
-    """Create a batch, upload, list, check status, finalize, prioritize, clean up.
+    """Create a batch, upload, start processing, wait, read the results, clean up.
 
     The same function for every provider: what a provider cannot do is skipped by
     capability flag, with a line saying so.
@@ -127,31 +125,41 @@ def labeling_pipeline(
     else:
         skipped("list files", "list_files")
 
-    note = labelers(batch)
-    if note:
-        say("labelers", note)
-
     status = provider.status(batch)
-    if status.counts is not None:
-        c = status.counts
-        counts = (
-            f"; tasks: {c.pending} pending, {c.completed} completed, {c.error} error, "
-            f"{c.canceled} canceled ({c.total} total)"
-        )
-    else:
-        counts = "; no task counts"
-    say("status", f"{status.state.value}{counts}")
-
-    if provider.supports(Capability.FINALIZE):
-        say("finalize", f"state {provider.finalize(batch).state.value}")
-    else:
-        skipped("finalize", "finalize")
+    say("status", f"{status.state.value}{_counts(status.counts)}")
 
     if provider.supports(Capability.PRIORITIZE):
         provider.prioritize(batch, 30)
         say("prioritize", "priority 30 (highest)")
     else:
         skipped("prioritize", "prioritize")
+
+    if provider.supports(Capability.RUNS):
+        run = provider.start(batch)
+        say("start", f"run {run.id}, {run.state.value}{_counts(run.counts)}")
+        run = provider.wait(
+            run,
+            timeout=120,
+            on_update=lambda r: say(
+                "wait",
+                f"{r.state.value}{_counts(r.counts)}" + (f": {r.message}" if r.message else ""),
+            ),
+        )
+    else:
+        skipped("start", "start")
+
+    if provider.supports(Capability.RESULTS) and provider.supports(Capability.RUNS):
+        results = list(provider.results(run))
+        by_state: dict[str, int] = {}
+        for result in results:
+            by_state[result.state.value] = by_state.get(result.state.value, 0) + 1
+        tally = ", ".join(f"{n} {state}" for state, n in sorted(by_state.items()))
+        say("results", f"{len(results)} items: {tally}")
+        for result in sorted(results, key=lambda r: r.item)[:2]:
+            shown = ", ".join(f"{k}={str(v)[:24]}" for k, v in list(result.output.items())[:3])
+            say("  result", f"{result.item}: {result.state.value}; {shown}")
+    else:
+        skipped("results", "results")
 
     if provider.supports(Capability.DELETE_BATCH):
         provider.delete_batch(batch)
@@ -165,25 +173,45 @@ def labeling_pipeline(
         skipped("delete", "delete_batch")
 
 
-def _labelers(emu: Emulator, credential: str) -> Labelers:
-    """The vendor's workforce, played by the emulator's control API (Scale: tasks)."""
-
-    def work(batch: Batch) -> str | None:
-        if batch.provider != "scale":
-            return None
-        emu.scale.add_tasks(credential, batch.id, 12)
-        emu.scale.complete_tasks(credential, batch.id, 5)
-        emu.scale.complete_tasks(credential, batch.id, 1, outcome="error")
-        return "12 tasks added; 5 completed, 1 errored (simulated in the emulator)"
-
-    return work
+def _counts(counts: TaskCounts | None) -> str:
+    if counts is None:
+        return ""
+    return (
+        f"; tasks: {counts.pending} pending, {counts.completed} completed, {counts.error} "
+        f"error, {counts.canceled} canceled ({counts.total} total)"
+    )
 
 
-def _targets(emu: Emulator) -> list[tuple[str, Mapping[str, Any], str]]:
-    """(provider, connect settings, credential) for each provider the emulator serves."""
+#: what a pipeline's profile would hold: the vendor, its credentials, and what processing
+#: means there (the AI Hub app to run; the Scale task each file becomes)
+POLL = {"poll_initial": 0.05, "poll_max": 0.2}
+
+
+def _targets(emu: Emulator) -> list[tuple[str, Mapping[str, Any]]]:
+    """(provider, connect settings) for each provider the emulator serves."""
     return [
-        ("aihub", {"api_root": emu.aihub_api_root, "token": "demo-token"}, "demo-token"),
-        ("scale", {"api_root": emu.scale_api_root, "api_key": "demo-key"}, "demo-key"),
+        (
+            "aihub",
+            {
+                "api_root": emu.aihub_api_root,
+                "token": "demo-token",
+                "app": "batchkit-extractor",
+                **POLL,
+            },
+        ),
+        (
+            "scale",
+            {
+                "api_root": emu.scale_api_root,
+                "api_key": "demo-key",
+                "task_type": "imageannotation",
+                "task_fields": {
+                    "instruction": "Box every widget",
+                    "geometries": {"box": {"objects_to_annotate": ["widget"]}},
+                },
+                **POLL,
+            },
+        ),
     ]
 
 
@@ -239,7 +267,7 @@ def run_demo(console: Console, *, keep_going: bool = False, json_output: bool = 
             soft_wrap=True,
         )
         report["emulator"] = emu.url
-        for name, settings, credential in _targets(emu):
+        for name, settings in _targets(emu):
             report["providers"].append({"name": name, "steps": [], "error": None})
             console.print()
             console.rule(Text(name))
@@ -252,7 +280,6 @@ def run_demo(console: Console, *, keep_going: bool = False, json_output: bool = 
                         provider,
                         files,
                         project=project,
-                        labelers=_labelers(emu, credential),
                         say=say,
                         console=console,
                     )

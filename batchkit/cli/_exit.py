@@ -7,10 +7,13 @@ import enum
 from .. import (
     BatchkitError,
     ConfigError,
+    EmptyBatch,
     InvalidInput,
     JobFailed,
     JobTimeout,
     ProviderError,
+    RunFailed,
+    RunTimeout,
     UnsupportedOperation,
     UploadIncomplete,
 )
@@ -54,9 +57,9 @@ def exit_code_for(error: BaseException) -> ExitCode:
         return ExitCode.PARTIAL_UPLOAD
     if isinstance(error, UnsupportedOperation):
         return ExitCode.UNSUPPORTED
-    if isinstance(error, InvalidInput | ConfigError):
+    if isinstance(error, InvalidInput | ConfigError | EmptyBatch):
         return ExitCode.USAGE
-    if isinstance(error, ProviderError | JobFailed | JobTimeout):
+    if isinstance(error, ProviderError | JobFailed | JobTimeout | RunFailed | RunTimeout):
         return ExitCode.PROVIDER
     if isinstance(error, BatchkitError):
         return ExitCode.ERROR

@@ -20,6 +20,7 @@ from batchkit.emulator._faults import Decider, Faults, Latency
 from batchkit.emulator._log import RequestLog
 from batchkit.emulator._transport import AsyncEmulatorTransport, EmulatorTransport, LoopThread
 from batchkit.emulator.scale import ScaleApp, ScaleBackend
+from batchkit.emulator.scale.backend import DEFAULT_TASK_SECONDS, DEFAULT_WORKERS, check_workforce
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -57,6 +58,15 @@ class Emulator:
     (``None`` switches a condition off; 0 for either completes jobs at once). ``clock`` gives
     Unix seconds for timestamps and job timing (pass a fake one to move time by hand);
     ``sleep`` is the async sleep used for latency (swap it to test latency without waiting).
+
+    Scale's simulated workforce: the pending tasks of an in-progress batch are worked in
+    creation order by ``scale_workers`` workers per batch, ``scale_task_seconds`` of emulated
+    time each (``None``: never by themselves; tests then move them with
+    ``emu.scale.complete_tasks``). A task ends in ``error`` if it is the
+    ``scale_error_every``-th of its batch, or if a hash of its ``unique_id`` (else its id)
+    falls under ``scale_error_rate`` (0 to 1), or if it names a ``scaledata://`` attachment
+    never uploaded; else ``completed``, with a response synthesized from its type and
+    parameters.
     """
 
     #: Base URL that works with :meth:`transport` (no socket, so no real host). A
@@ -74,12 +84,22 @@ class Emulator:
         part_size: int | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Sleep | None = None,
+        scale_task_seconds: float | None = DEFAULT_TASK_SECONDS,
+        scale_workers: int = DEFAULT_WORKERS,
+        scale_error_every: int | None = None,
+        scale_error_rate: float = 0.0,
     ) -> None:
         if part_size is not None and part_size < 1:
             raise ValueError(f"part_size must be >= 1, got {part_size}")
         from batchkit.emulator.aihub.backend import check_job_timing
 
         check_job_timing(job_polls=job_polls, job_seconds=job_seconds)
+        check_workforce(
+            task_seconds=scale_task_seconds,
+            workers=scale_workers,
+            error_every=scale_error_every,
+            error_rate=scale_error_rate,
+        )
         self._part_size = part_size
         self._accept = _accept(None if tokens is None else frozenset(tokens))
         self._clock = clock
@@ -87,7 +107,13 @@ class Emulator:
         self._job_seconds = job_seconds
         self._decider = Decider(faults, _latency(latency))
         self._requests = RequestLog()
-        self._scale = ScaleBackend(clock=clock)
+        self._scale = ScaleBackend(
+            clock=clock,
+            task_seconds=scale_task_seconds,
+            workers=scale_workers,
+            error_every=scale_error_every,
+            error_rate=scale_error_rate,
+        )
         self._scale_app = ScaleApp(self._scale, accept=self._accept)
         self._lock = threading.Lock()
         self._aihub_parts: tuple[AIHubBackend, AIHubApp] | None = None

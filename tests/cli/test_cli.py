@@ -114,8 +114,8 @@ def test_providers_table_shows_every_capability_for_both_providers() -> None:
     header = next(line for line in result.stdout.splitlines() if "capability" in line)
     assert "aihub" in header
     assert "scale" in header
-    upload_row = next(line for line in result.stdout.splitlines() if "UPLOAD_FILES" in line)
-    assert ["✓", "—"] == re.findall("[✓—]", upload_row)
+    listing_row = next(line for line in result.stdout.splitlines() if "LIST_FILES" in line)
+    assert ["✓", "—"] == re.findall("[✓—]", listing_row)
     for flag in batchkit.Capability:
         assert str(flag.name) in result.stdout
 
@@ -124,8 +124,8 @@ def test_providers_json_maps_each_provider_to_its_flag_names() -> None:
     """`--json providers` (or `providers --json`) gives {provider: [flag names]}."""
     document = run_json("providers")
     assert "FINALIZE" in document["scale"]
-    assert "UPLOAD_FILES" in document["aihub"]
-    assert "UPLOAD_FILES" not in document["scale"]
+    assert "DOWNLOAD_FILES" in document["aihub"]
+    assert "DOWNLOAD_FILES" not in document["scale"]
     after = run("providers", "--json")
     assert document == json.loads(after.stdout)
 
@@ -292,7 +292,8 @@ def test_scale_batch_status_counts_finalize_and_prioritize(emu_env: Emulator, te
 
 
 def test_unsupported_operations_exit_5(emu_env: Emulator) -> None:
-    """File commands and batch deletion on Scale exit 5, naming the provider that can."""
+    """File listing and batch deletion on Scale exit 5, naming the provider that can; an
+    upload without a task type for the files is a usage error (exit 2) saying how to set it."""
     line = assert_one_error_line(
         run("--provider", "scale", "files", "list", "some-batch"), ExitCode.UNSUPPORTED
     )
@@ -300,7 +301,8 @@ def test_unsupported_operations_exit_5(emu_env: Emulator) -> None:
     assert "aihub" in line
     assert ExitCode.UNSUPPORTED == run("--provider", "scale", "batches", "delete", "b").exit_code
     upload = run("--provider", "scale", "files", "upload", "b", ".")
-    assert ExitCode.UNSUPPORTED == upload.exit_code
+    assert ExitCode.USAGE == upload.exit_code
+    assert "task_type" in upload.output
     assert ExitCode.UNSUPPORTED == run("--provider", "aihub", "batches", "finalize", "1").exit_code
 
 
@@ -568,15 +570,21 @@ def test_emulator_on_a_port_in_use_is_one_error_line_and_a_usage_exit(capsys) ->
 
 
 def test_run_demo_runs_the_pipeline_on_both_providers() -> None:
-    """The demo creates, uploads (AI Hub), counts tasks (Scale) and skips by capability."""
+    """The whole loop on both vendors through the neutral API alone: files in (AI Hub:
+    files, Scale: one task each), started, waited for, 21 results out; what a vendor lacks
+    is skipped by capability."""
     out = io.StringIO()
     assert 0 == run_demo(Console(file=out, width=120))
     text = out.getvalue()
     assert re.search(r"upload\s+21 files, 11\.1 MB .*\(big file in parts\), verified", text)
-    assert "skipped: aihub does not support finalize" in text
-    assert "skipped: scale does not support upload" in text
+    assert "skipped: aihub does not support prioritize" in text
+    assert "skipped: scale does not support list_files" in text
     assert "skipped: scale does not support delete_batch" in text
-    assert "tasks: 6 pending, 5 completed, 1 error, 0 canceled (12 total)" in text
+    # Scale: the 21 files became 21 staged tasks, worked after start
+    assert "staging; tasks: 21 pending, 0 completed, 0 error, 0 canceled (21 total)" in text
+    assert "completed; tasks: 0 pending, 21 completed, 0 error, 0 canceled (21 total)" in text
+    assert 2 == text.count("results     21 items: 21 completed")
+    assert "invoice-001.txt: completed; file_name=invoice-001.txt" in text
     assert "batch and files deleted" in text
     assert "demo finished" in text
 
@@ -605,8 +613,8 @@ def test_demo_with_json_prints_one_document_of_every_providers_steps() -> None:
     assert document["ok"] is True
     assert ["aihub", "scale"] == [p["name"] for p in document["providers"]]
     steps = {p["name"]: {s["step"] for s in p["steps"]} for p in document["providers"]}
-    assert {"create", "upload", "status"} <= steps["aihub"]
-    assert {"setup", "create", "finalize", "prioritize"} <= steps["scale"]
+    assert {"create", "upload", "status", "start", "wait", "results"} <= steps["aihub"]
+    assert {"setup", "create", "prioritize", "start", "wait", "results"} <= steps["scale"]
     assert [None, None] == [p["error"] for p in document["providers"]]
     assert "UPLOAD_FILES" in document["capabilities"]["aihub"]
 

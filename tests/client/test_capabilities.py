@@ -19,9 +19,11 @@ from batchkit.adapters import Adapter, CommonSettings, HttpOptions
 
 C = Capability
 AIHUB = (C.CREATE_BATCH | C.LIST_BATCHES | C.DELETE_BATCH | C.UPLOAD_FILES
-         | C.MULTIPART_UPLOAD | C.LIST_FILES | C.DELETE_FILES | C.DOWNLOAD_FILES)
+         | C.MULTIPART_UPLOAD | C.LIST_FILES | C.DELETE_FILES | C.DOWNLOAD_FILES
+         | C.RUNS | C.RESULTS)
 SCALE = (C.CREATE_BATCH | C.LIST_BATCHES | C.LIST_FILTERS | C.FINALIZE | C.STATUS_COUNTS
-         | C.PRIORITIZE | C.CALLBACKS | C.METADATA)
+         | C.PRIORITIZE | C.CALLBACKS | C.METADATA | C.TASKS | C.RUNS | C.RESULTS
+         | C.UPLOAD_FILES)
 
 
 @pytest.fixture
@@ -109,7 +111,7 @@ def test_supports_answers_from_the_declaration(kit):
     got = [
         aihub.supports(C.UPLOAD_FILES), aihub.supports(C.UPLOAD_FILES | C.LIST_FILES),
         aihub.supports(C.UPLOAD_FILES | C.PRIORITIZE), aihub.supports(C.STATUS_COUNTS),
-        scale.supports(C.PRIORITIZE), scale.supports(C.UPLOAD_FILES),
+        scale.supports(C.PRIORITIZE), scale.supports(C.UPLOAD_FILES | C.LIST_FILES),
     ]
     assert [True, True, False, False, True, False] == got
 
@@ -128,22 +130,22 @@ def test_require_names_provider_operation_and_who_supports_it(kit):
     assert "Capability.FINALIZE" in str(e)
 
 
-def test_scale_upload_file_names_scale_the_operation_and_aihub(kit):
-    """Scale cannot upload files; the message says so and points to AI Hub."""
+def test_scale_list_files_names_scale_the_operation_and_aihub(kit):
+    """Scale batches hold tasks, not files to list; the message says so and points to
+    AI Hub."""
     rec = kit.Recorder()
     with pytest.raises(UnsupportedOperation) as info:
-        kit.scale(rec.transport).upload_file("b", "a.pdf", b"x")
+        kit.scale(rec.transport).list_files("b")
     message = str(info.value)
-    assert "scale does not support upload_file" in message
+    assert "scale does not support list_files" in message
     assert "providers that support it: aihub" in message
-    assert ("scale", "upload_file", ("aihub",)) == (
+    assert ("scale", "list_files", ("aihub",)) == (
         info.value.provider, info.value.operation, info.value.supported_by
     )
     assert [] == rec.requests
 
 
 SCALE_UNSUPPORTED = {
-    "upload": lambda p: p.upload("b", b"x"),
     "list_files": lambda p: p.list_files("b"),
     "delete_file": lambda p: p.delete_file("b", "a.pdf"),
     "download_file": lambda p: p.download_file("b", "a.pdf"),

@@ -20,6 +20,7 @@ import yaml
 from starlette.types import Receive, Scope, Send
 
 from batchkit.emulator import Emulator
+from batchkit.emulator.aihub import EXTRACTOR_APP, EXTRACTOR_DEPLOYMENT_ID
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -35,7 +36,7 @@ AIHUB_TOKEN = "conformance-aihub-token"
 SCALE_KEY = "conformance-scale-key"
 
 #: The AI Hub operations the emulator serves, selected by operationId. Everything else in
-#: the spec (``/v2/apps/*``, ``/v2/aihub/secrets``, ``/v1/auditlogs``) is not emulated.
+#: the spec (``/v2/aihub/secrets``, ``/v1/auditlogs``) is not emulated.
 AIHUB_OPERATIONS: tuple[str, ...] = (
     "createBatch",
     "listBatches",
@@ -53,9 +54,15 @@ AIHUB_OPERATIONS: tuple[str, ...] = (
     "writeFile",
     "getFileMetadata",
     "deleteFileOrFolder",
+    "runApp",
+    "listRuns",
+    "runDeployment",
+    "getRunStatus",
+    "deleteRun",
+    "getRunResults",
 )
 #: path prefixes of the AI Hub operations the emulator does not serve (yet)
-AIHUB_NOT_EMULATED = ("/v2/apps/", "/v2/aihub/", "/v1/")
+AIHUB_NOT_EMULATED = ("/v2/aihub/", "/v1/")
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,8 @@ class Budget:
     steps: int
 
 
-#: CI: 10 examples for each of the 26 operations (plus the coverage phase) and 15 scenarios
-#: per vendor, seeded: about 15 s
+#: CI: 10 examples for each of the 32 operations (plus the coverage phase) and 15 scenarios
+#: per vendor, seeded
 CI_BUDGET = Budget(examples=10, scenarios=15, steps=12)
 #: the ``conformance_big`` marker (``pytest -m conformance_big``)
 BIG_BUDGET = Budget(examples=300, scenarios=300, steps=25)
@@ -132,7 +139,8 @@ class EmulatorSwitch:
 
 def emulator_switch(*, tokens: Iterable[str]) -> EmulatorSwitch:
     """Jobs complete when created (``job_seconds=0``), so a deletion applies at once and a
-    read after it must be a 404 (schemathesis' ``use_after_free`` check)."""
+    read after it must be a 404 (schemathesis' ``use_after_free`` check); app runs, timed
+    like jobs, complete when started, so their results are there to validate."""
     return EmulatorSwitch(job_seconds=0, tokens=frozenset(tokens))
 
 
@@ -179,12 +187,26 @@ def selected(spec: Mapping[str, Any], operation_ids: Iterable[str]) -> dict[str,
     return pruned
 
 
+#: where a run (of the app or of a deployment) leads: its status, results and deletion
+_RUN_LINKS: dict[str, Any] = {
+    "GetRunStatus": {"operationId": "getRunStatus", "parameters": {"run_id": "$response.body#/id"}},
+    "GetRunResults": {
+        "operationId": "getRunResults",
+        "parameters": {"run_id": "$response.body#/id"},
+    },
+    "DeleteRun": {"operationId": "deleteRun", "parameters": {"run_id": "$response.body#/id"}},
+}
+
 #: OpenAPI links added to the AI Hub spec for the stateful phase, where schemathesis cannot
 #: infer them (the spec has none): operationId → response status → links. They only steer
 #: which calls follow which; nothing is checked differently.
 AIHUB_LINKS: dict[str, dict[str, dict[str, Any]]] = {
     "createBatch": {
         "200": {
+            "AddFile": {
+                "operationId": "addFileToBatch",
+                "parameters": {"batch_id": "$response.body#/id", "filename": "input.txt"},
+            },
             "StartMultipartUpload": {
                 "operationId": "createMultipartUploadSession",
                 # a name and size the service takes, so the chain goes on to the parts
@@ -205,6 +227,37 @@ AIHUB_LINKS: dict[str, dict[str, dict[str, Any]]] = {
             "CommitOrAbort": {
                 "operationId": "commitMultipartUploadSession",
                 "parameters": {"session_id": "$response.body#/session_id"},
+            },
+        },
+    },
+    "addFileToBatch": {
+        "204": {
+            # a batch with a file in it: run the built-in app on it, directly and deployed
+            "RunApp": {
+                "operationId": "runApp",
+                "requestBody": {
+                    "app_name": EXTRACTOR_APP,
+                    "batch_id": "$request.path.batch_id",
+                },
+            },
+            "RunDeployment": {
+                "operationId": "runDeployment",
+                "parameters": {"deployment-id": EXTRACTOR_DEPLOYMENT_ID},
+                "requestBody": {"batch_id": "$request.path.batch_id"},
+            },
+        },
+    },
+    "runApp": {"200": _RUN_LINKS},
+    "runDeployment": {"202": _RUN_LINKS},
+    "deleteRun": {
+        "202": {
+            "PollInputJob": {
+                "operationId": "jobStatus",
+                "parameters": {"job_id": "$response.body#/delete_input_dir_job_id"},
+            },
+            "PollOutputJob": {
+                "operationId": "jobStatus",
+                "parameters": {"job_id": "$response.body#/delete_output_dir_job_id"},
             },
         },
     },
@@ -283,9 +336,7 @@ def config(
             },
             # stateful scenarios chain successful calls: schema-valid requests only (each
             # operation is also tested with invalid ones in its own test)
-            "phases": {
-                "stateful": {"max-steps": budget.steps, "generation": {"mode": "positive"}}
-            },
+            "phases": {"stateful": {"max-steps": budget.steps, "generation": {"mode": "positive"}}},
             "auth": {"openapi": dict(auth)},
             "operations": [
                 {
@@ -298,9 +349,7 @@ def config(
     )
 
 
-def aihub_schema(
-    *, budget: Budget, deviations: Iterable[Deviation], app: EmulatorSwitch
-) -> Any:
+def aihub_schema(*, budget: Budget, deviations: Iterable[Deviation], app: EmulatorSwitch) -> Any:
     """The AI Hub spec, its deviations documented, narrowed to the emulated operations."""
     deviations = tuple(deviations)
     spec = selected(load_yaml(AIHUB_SPEC), AIHUB_OPERATIONS)
@@ -321,9 +370,7 @@ def scale_schema(*, budget: Budget, app: EmulatorSwitch) -> Any:
     """batchkit's Scale v1 spec (no deviations: it documents every status Scale sends)."""
     schema = schemathesis.openapi.from_path(
         SCALE_SPEC,
-        config=config(
-            budget=budget, auth={"scaleApiKey": {"username": SCALE_KEY, "password": ""}}
-        ),
+        config=config(budget=budget, auth={"scaleApiKey": {"username": SCALE_KEY, "password": ""}}),
     )
     schema.app = app
     return schema

@@ -24,6 +24,7 @@ import yaml
 
 import batchkit
 from batchkit.emulator import Emulator
+from batchkit.emulator.aihub import EXTRACTOR_DEPLOYMENT_ID as BUILTIN_DEPLOYMENT
 from tests.conformance._harness import (
     AIHUB_OPERATIONS,
     AIHUB_SPEC,
@@ -167,6 +168,11 @@ def _aihub_flow(emu: Emulator) -> Callable[[Recorder], None]:
         p.fs_read(f"{folder}/via fs.txt")
         p.fs_delete(f"{folder}/via fs.txt")
         p.delete_file(batch, "small file #1?.txt")
+        run = p.start(batch, app="batchkit-extractor")
+        done = p.wait(run)
+        list(p.results(done))
+        deployed = p.start(batch, deployment=BUILTIN_DEPLOYMENT)
+        p.get_run(deployed)
         started = httpx.Client(transport=emu.transport()).post(
             f"{emu.aihub_api_root}/v2/batches/multipart-upload",
             headers={"Authorization": f"Bearer {TOKEN}"},
@@ -185,7 +191,9 @@ def _aihub_flow(emu: Emulator) -> Callable[[Recorder], None]:
 def _scale_flow(emu: Emulator) -> Callable[[Recorder], None]:
     def flow(recorder: Recorder) -> None:
         p: Any = batchkit.connect(
-            "scale", api_root=emu.scale_api_root, api_key=KEY, transport=recorder.transport
+            "scale", api_root=emu.scale_api_root, api_key=KEY, transport=recorder.transport,
+            task_type="imageannotation", poll_initial=0.0,
+            task_fields={"geometries": {"box": {"objects_to_annotate": ["cat"]}}},
         )
         p.create_project("plain project", type="imageannotation")
         p.create_project(
@@ -215,6 +223,20 @@ def _scale_flow(emu: Emulator) -> Callable[[Recorder], None]:
         p.finalize(batch)
         p.prioritize(batch, 30)
         p.set_metadata(batch, {"team": "b", "nested": {"n": 1}})
+        # the labeling loop: files become tasks, tasks added directly, listed, canceled
+        loop = p.create_batch("loop", project="plain project")
+        files = p.upload(loop, [("scan #1.png", io.BytesIO(b"\x89PNG"))])
+        assert files.ok, files.failed
+        specs = [batchkit.TaskSpec("imageannotation", {
+            "attachment": "https://example.com/a.png",
+            "geometries": {"box": {"objects_to_annotate": ["cat"]}},
+        })]
+        (task,) = p.add_tasks(loop, specs)
+        p.get_task(task)
+        list(p.list_tasks(loop, state=batchkit.ItemState.PENDING, limit=1))
+        p.cancel_task(task, clear_unique_id=True)
+        run = p.start(loop)
+        list(p.results(p.wait(run)))
         since = datetime(2020, 1, 1, tzinfo=UTC)
         list(p.list_batches())
         list(
@@ -257,7 +279,15 @@ def test_every_scale_request_the_client_sends_is_described_by_batchkits_spec(
     assert ([], []) == (found, skipped)
     operations = {SCALE.find_operation_by_path(r.method, r.path[3:]).label for r in sent}
     every = {op.ok().label for op in SCALE.get_all_operations()}
-    assert every == operations, every - operations
+    assert every - NOT_CALLED_BY_THE_CLIENT == operations, every - operations
+
+
+#: operations of docs/scale-v1-openapi.yaml the client never sends, and why
+NOT_CALLED_BY_THE_CLIENT = {
+    # a task takes a caller's URL as its attachment directly (add_tasks); batchkit uploads
+    # local files itself (POST /files/upload)
+    "POST /files/import",
+}
 
 
 def _basic(user: str, password: str) -> str:

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import settings
 
 from batchkit.emulator import Emulator
+from batchkit.emulator.aihub import EXTRACTOR_APP, EXTRACTOR_DEPLOYMENT_ID, FAIL_DEPLOYMENT_ID
 from batchkit.emulator.scale import urls as scale_urls
 from tests.conformance._harness import (
     AIHUB_NOT_EMULATED,
@@ -113,8 +114,43 @@ DEVIATIONS: tuple[Deviation, ...] = (
         ("readFile", "getFileMetadata"),
         "IB-Retry-Config is typed any string, but its description gives the form "
         "{retries:N,backoff-seconds:S}; the emulator refuses others rather than guess",
-        ("GET", "/v2/files/x", {"params": {"expect-node-type": "file"},
-                                "headers": {"IB-Retry-Config": ""}}),
+        (
+            "GET",
+            "/v2/files/x",
+            {"params": {"expect-node-type": "file"}, "headers": {"IB-Retry-Config": ""}},
+        ),
+    ),
+    Deviation(
+        400,
+        ("runApp",),
+        "every body property is optional in the schema, but the descriptions require app_name "
+        "or app_id and batch_id or input_dir ('Required unless ...'; both of a pair is refused "
+        "too); the input must hold a file (the spec does not say what AI Hub does with an "
+        "empty batch: the emulator refuses it); output_workspace is one folder name and the "
+        "tags are at most 500 characters together, as the description says",
+        ("POST", "/v2/apps/runs", {"json": {"batch_id": 1}}),
+    ),
+    Deviation(
+        400,
+        ("runDeployment",),
+        "batch_id, input_dir or manual_upstream_integration is required by the descriptions, "
+        "not the schema; no emulated deployment has an upstream integration; the input must "
+        "hold a file (batch 1 here is empty) and the tags are limited as for runApp",
+        ("POST", f"/v2/apps/deployments/{EXTRACTOR_DEPLOYMENT_ID}/runs", {"json": {"batch_id": 1}}),
+    ),
+    Deviation(
+        400,
+        ("listRuns",),
+        "limit, offset, from_timestamp and to_timestamp are typed `integer` with no bounds; the "
+        "emulator refuses a negative one (or one of more than 18 digits)",
+        ("GET", "/v2/apps/runs", {"params": {"limit": "-1"}}),
+    ),
+    Deviation(
+        400,
+        ("getRunResults",),
+        "file_offset, 'the initial file index', is typed `integer` with no bounds; a negative "
+        "index is refused",
+        ("GET", "/v2/apps/runs/no-such-run/results", {"params": {"file_offset": "-1"}}),
     ),
 )
 
@@ -241,17 +277,20 @@ def test_each_listed_deviation_is_real_and_undocumented(deviation: Deviation) ->
 
 def test_the_suite_selects_every_aihub_operation_the_emulator_serves_and_no_other() -> None:
     """The selected AI Hub operations exist in the spec; every other one is of a family the
-    emulator does not serve (apps, secrets, audit logs) and answers 404 there, so serving
-    one means selecting it here."""
+    emulator does not serve (secrets, audit logs) and answers 404 there, so serving one
+    means selecting it here."""
     by_id = operations_by_id(load_yaml(AIHUB_SPEC))
     assert set(AIHUB_OPERATIONS) <= set(by_id)
     left_out = {(m, path) for op, (m, path, _) in by_id.items() if op not in AIHUB_OPERATIONS}
     assert all(path.startswith(AIHUB_NOT_EMULATED) for _, path in left_out), left_out
-    with Emulator() as emu, httpx.Client(
-        transport=emu.transport(),
-        base_url=emu.aihub_api_root,
-        headers={"Authorization": "Bearer selection"},
-    ) as client:
+    with (
+        Emulator() as emu,
+        httpx.Client(
+            transport=emu.transport(),
+            base_url=emu.aihub_api_root,
+            headers={"Authorization": "Bearer selection"},
+        ) as client,
+    ):
         for method, path in sorted(left_out):
             response = client.request(method, re.sub(r"\{[^}]+\}", "x", path))
             assert 404 == response.status_code, (method, path)
@@ -271,3 +310,85 @@ def test_the_scale_spec_describes_exactly_the_routes_the_emulator_serves() -> No
         for method, path, _ in operations_by_id(load_yaml(SCALE_SPEC)).values()
     }
     assert served == described
+
+
+def test_every_kind_of_aihub_run_answer_conforms_to_the_official_spec() -> None:
+    """Generated requests seldom meet a run that exists (its id is a uuid): this drives runs
+    through their whole life — RUNNING, COMPLETE with every include flag and a second page,
+    FAILED, listed, deleted, its jobs polled, refused — and validates each answer against
+    its operation in the official spec (status, content type, body schema)."""
+    now = [1_700_000_000.0]
+    checked: list[str] = []
+
+    def check(operation_id: str, response: httpx.Response, status: int) -> dict[str, Any]:
+        assert status == response.status_code, (operation_id, response.text)
+        AIHUB.find_operation_by_id(operation_id).validate_response(response)
+        checked.append(operation_id)
+        body: dict[str, Any] = response.json()
+        return body
+
+    with (
+        Emulator(clock=lambda: now[0], tokens={AIHUB_TOKEN}) as emu,
+        httpx.Client(
+            transport=emu.transport(),
+            base_url=emu.aihub_api_root,
+            headers={"Authorization": f"Bearer {AIHUB_TOKEN}"},
+        ) as client,
+    ):
+        batch_id = check("createBatch", client.post("/v2/batches", json={"name": "b"}), 200)["id"]
+        for index in range(12):
+            client.put(f"/v2/batches/{batch_id}/files/f{index:02}.txt", content=b"x\fy")
+        client.put(f"/v2/batches/{batch_id}/files/empty.txt", content=b"")
+        settings_ = {"keys": {"custom": {"k": "v"}}, "tags": ["t"]}
+        run = check(
+            "runApp",
+            client.post(
+                "/v2/apps/runs",
+                json={"app_name": EXTRACTOR_APP, "batch_id": batch_id, "settings": settings_},
+            ),
+            200,
+        )
+        deployed = check(
+            "runDeployment",
+            client.post(
+                f"/v2/apps/deployments/{FAIL_DEPLOYMENT_ID}/runs", json={"batch_id": batch_id}
+            ),
+            202,
+        )
+        assert (
+            "RUNNING"
+            == check("getRunStatus", client.get(f"/v2/apps/runs/{run['id']}"), 200)["status"]
+        )
+        check("getRunResults", client.get(f"/v2/apps/runs/{run['id']}/results"), 200)
+        now[0] += 1
+        for run_id, state in ((run["id"], "COMPLETE"), (deployed["id"], "FAILED")):
+            got = check("getRunStatus", client.get(f"/v2/apps/runs/{run_id}"), 200)
+            assert state == got["status"]
+            check("getRunResults", client.get(f"/v2/apps/runs/{run_id}/results"), 200)
+        flags = {
+            "include_review_results": "true",
+            "include_confidence_scores": "true",
+            "include_validation_results": "true",
+            "include_source_info": "true",
+        }
+        for offset in (0, 10):
+            page = check(
+                "getRunResults",
+                client.get(
+                    f"/v2/apps/runs/{run['id']}/results",
+                    params={**flags, "file_offset": offset},
+                ),
+                200,
+            )
+            assert page["files"]
+        assert 2 == len(check("listRuns", client.get("/v2/apps/runs"), 200)["runs"])
+        jobs = check("deleteRun", client.delete(f"/v2/apps/runs/{run['id']}"), 202)
+        for job_id in jobs.values():
+            check("jobStatus", client.get(f"/v2/jobs/{job_id}"), 200)
+        check("getRunStatus", client.get(f"/v2/apps/runs/{run['id']}"), 404)
+        check("getRunResults", client.get(f"/v2/apps/runs/{run['id']}/results"), 404)
+        check("deleteRun", client.delete(f"/v2/apps/runs/{run['id']}"), 404)
+        check("runApp", client.post("/v2/apps/runs", json={}), 400)
+        check("runDeployment", client.post("/v2/apps/deployments/nope/runs", json={}), 404)
+    run_operations = {"runApp", "runDeployment", "getRunStatus", "getRunResults", "listRuns"}
+    assert run_operations | {"deleteRun"} <= set(checked)

@@ -98,14 +98,20 @@ class Setup:
 def _aihub(emu: Emulator, credential: str, connect: Connect) -> Setup:
     provider = connect(
         "aihub", api_root=emu.aihub_api_root, token=credential,
-        multipart_threshold=64 * 1024, poll_initial=0.0,
+        multipart_threshold=64 * 1024, poll_initial=0.0, poll_max=0.05,
+        # the emulator's built-in app: `start` runs it (a pipeline's profile names its own)
+        app="batchkit-extractor",
     )
     return Setup(provider, {}, lambda: len(emu.requests),
                  lambda other: _aihub(emu, other, connect))
 
 
 def _scale(emu: Emulator, credential: str, connect: Connect) -> Setup:
-    provider = connect("scale", api_root=emu.scale_api_root, api_key=credential)
+    provider = connect(
+        "scale", api_root=emu.scale_api_root, api_key=credential, task_type="imageannotation",
+        task_fields={"geometries": {"box": {"objects_to_annotate": ["cat"]}}},
+        poll_initial=0.0, poll_max=0.05,
+    )
     # a Studio project: its batches start staging, so finalize has work to do
     provider.create_project("contract", type="imageannotation", studio=True)
     return Setup(provider, {"project": "contract"}, lambda: len(emu.requests),

@@ -139,7 +139,7 @@ def test_status_reports_state_and_counts_where_supported(setup: Setup) -> None:
     assert p.supports(Capability.STATUS_COUNTS) == (status.counts is not None)
 
 
-@needs(Capability.UPLOAD_FILES)
+@needs(Capability.UPLOAD_FILES, Capability.LIST_FILES)
 def test_uploaded_files_are_listed_and_read_back_byte_exact(setup: Setup) -> None:
     """Small files from bytes, a path and a stream list with their sizes and read back."""
     p = setup.provider
@@ -209,6 +209,33 @@ def test_prioritize_accepts_the_documented_range_only(setup: Setup) -> None:
     assert before == setup.sent()
 
 
+@needs(Capability.UPLOAD_FILES, Capability.RUNS, Capability.RESULTS)
+def test_the_labeling_loop_items_in_processing_results_out(setup: Setup, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """upload -> start -> wait -> results, the same code on every vendor: each file comes
+    back as one completed result, named by its file name."""
+    p = setup.provider
+    (tmp_path / "a.txt").write_text("alpha\n")
+    (tmp_path / "b.txt").write_text("beta\n")
+    batch = p.create_batch("loop", **setup.create_kwargs)
+    assert p.upload(batch, tmp_path).ok
+    seen: list[batchkit.RunState] = []
+    done = p.wait(p.start(batch), timeout=120, on_update=lambda run: seen.append(run.state))
+    assert batchkit.RunState.COMPLETED == done.state == seen[-1]
+    results = {r.item: r for r in p.results(done)}
+    assert {"a.txt", "b.txt"} == set(results)
+    assert {batchkit.ItemState.COMPLETED} == {r.state for r in results.values()}
+    assert all(r.output for r in results.values())
+
+
+@needs(Capability.RUNS)
+def test_starting_an_empty_batch_is_refused(setup: Setup) -> None:
+    """A batch with nothing in it would never complete: start raises EmptyBatch."""
+    p = setup.provider
+    batch = p.create_batch("empty", **setup.create_kwargs)
+    with pytest.raises(batchkit.EmptyBatch, match="no "):
+        p.start(batch)
+
+
 def test_every_missing_capability_raises_unsupported(setup: Setup) -> None:
     """Each neutral operation the provider lacks raises UnsupportedOperation, sending nothing."""
     p = setup.provider
@@ -222,6 +249,11 @@ def test_every_missing_capability_raises_unsupported(setup: Setup) -> None:
         "finalize": lambda: p.finalize(batch),
         "prioritize": lambda: p.prioritize(batch, 20),
         "upload": lambda: p.upload(batch, []),
+        "add_tasks": lambda: p.add_tasks(batch, []),
+        "list_tasks": lambda: p.list_tasks(batch),
+        "start": lambda: p.start(batch),
+        "wait": lambda: p.wait("run-1"),
+        "results": lambda: p.results("run-1"),
     }
     missing = [op for op in calls if not p.supports(OPERATION_CAPABILITY[op])]
     before = setup.sent()

@@ -629,7 +629,7 @@ def test_customers_never_see_or_change_each_others_batches(http: httpx.Client, k
 
 def test_unknown_scale_endpoints_are_404_and_wrong_methods_405(http: httpx.Client, key: str):
     """Unknown paths under /v1 are a JSON 404; a known path with another method a 405."""
-    missing = http.get("/tasks", auth=auth(key))
+    missing = http.get("/no-such-endpoint", auth=auth(key))
     assert (missing.status_code, missing.headers["content-type"]) == (404, "application/json")
     wrong = http.delete("/batches", auth=auth(key))
     assert wrong.status_code == 405

@@ -23,8 +23,11 @@ from batchkit import (
     AsyncBatchProvider,
     BatchProvider,
     BatchState,
+    ItemState,
     JobState,
     NotFound,
+    RunState,
+    TaskSpec,
 )
 from batchkit._registry import async_provider_class, provider_class
 from batchkit.emulator import Emulator
@@ -139,7 +142,7 @@ def test_async_operations_are_coroutines_and_listings_return_async_iterators(
         else:
             kinds[name] = "coroutine" if inspect.iscoroutinefunction(async_fn) else "plain"
             returns[name] = (sync_returns, async_returns)
-    listings = {"list_batches", "list_files"}
+    listings = {"list_batches", "list_files", "list_tasks", "results"}
     expected = {name: "listing" if name in listings else "coroutine" for name in kinds}
     assert expected == kinds
     assert {name: pair[0] for name, pair in returns.items()} == {
@@ -337,6 +340,15 @@ async def test_every_operation_round_trips_on_both_backends_as_on_the_sync_clien
         fs_job = await hub.fs_delete(f"{path}/fs.txt", wait=False)
         assert fs_job is not None
         assert JobState.COMPLETE == (await hub.wait_job(fs_job)).state
+        # AI Hub's labeling loop: a run of the emulator's built-in app, its results
+        run = await hub.start(batch, app="batchkit-extractor")
+        assert run.id == (await hub.get_run(run)).id
+        done = await hub.wait(run, timeout=60)
+        assert RunState.COMPLETED == done.state
+        results = await _collect(hub.results(done))
+        assert results == await blocking(lambda: list(sync_hub.results(done)))
+        # sync.txt went into the batch's folder through the Filesystem API: a file of it
+        assert {"big.bin", "one.pdf", "two.pdf", "sync.txt"} == {r.item for r in results}
         job = await hub.delete_batch(batch, wait=False)
         assert job is not None
         assert job.id == (await hub.get_job(job)).id
@@ -362,6 +374,33 @@ async def test_every_operation_round_trips_on_both_backends_as_on_the_sync_clien
         names = await blocking(lambda: [b.name for b in sync_scale.list_batches(project="parity")])
         detailed = await _collect(scale.list_batches(project="parity", detailed=True))
         assert names == [b.name for b in detailed]
+
+        # Scale's labeling loop: tasks in (as specs, and from files), worked, results out
+        await scale.create_project("loop", type="imageannotation")
+        loop = await scale.create_batch("loop-batch", project="loop")
+        specs = [
+            TaskSpec(
+                "imageannotation",
+                {
+                    "attachment": f"https://img.test/{i}.png",
+                    "geometries": {"box": {"objects_to_annotate": ["cat"]}},
+                },
+            )
+            for i in range(2)
+        ]
+        tasks = await scale.add_tasks(loop, specs)
+        assert [t.id for t in tasks] == [t.id for t in await scale.add_tasks(loop, specs)]
+        assert tasks[0] == await scale.get_task(tasks[0].id)
+        listed_tasks = await _collect(scale.list_tasks(loop))
+        assert sorted(t.id for t in tasks) == sorted(t.id for t in listed_tasks)
+        assert ItemState.CANCELED == (await scale.cancel_task(tasks[1])).state
+        run = await scale.start(loop)
+        assert run.batch_id == (await scale.get_run(run)).batch_id
+        done = await scale.wait(run, timeout=60)
+        assert RunState.COMPLETED == done.state
+        results = await _collect(scale.results(done))
+        assert results == await blocking(lambda: list(sync_scale.results(done)))
+        assert {ItemState.COMPLETED, ItemState.CANCELED} == {r.state for r in results}
 
     used = hub.used | scale.used
     neutral = operations(AsyncBatchProvider)

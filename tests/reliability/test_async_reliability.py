@@ -42,7 +42,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 import batchkit
 import batchkit._adrive as adrive
-from batchkit import BatchkitError, InvalidInput, UnsupportedOperation
+from batchkit import BatchkitError, ConfigError, InvalidInput, UnsupportedOperation
 from batchkit._flow import Flow, Sleep
 from batchkit.emulator import Emulator, Fault, Faults, Latency
 from benchmarks.soak import (
@@ -765,6 +765,16 @@ def _aihub_refusals(folder: Path) -> dict[str, tuple[Callable[[Any], Any], type[
         "fs_write": (lambda p: p.fs_write(path, b"x", overwrite="yes"), InvalidInput),
         "fs_head": (lambda p: p.fs_head("no-slash"), InvalidInput),
         "fs_delete": (lambda p: p.fs_delete(path, timeout=-1), InvalidInput),
+        "add_tasks": (lambda p: p.add_tasks("7", []), UnsupportedOperation),
+        "get_task": (lambda p: p.get_task("t1"), UnsupportedOperation),
+        "list_tasks": (lambda p: p.list_tasks("7"), UnsupportedOperation),
+        "cancel_task": (lambda p: p.cancel_task("t1"), UnsupportedOperation),
+        "start no app": (lambda p: p.start("7"), InvalidInput),
+        "start options": (lambda p: p.start("7", app="a", options={"x": 1}), InvalidInput),
+        "get_run": (lambda p: p.get_run(5), InvalidInput),
+        "wait timeout": (lambda p: p.wait("r1", timeout=-1), InvalidInput),
+        "wait run": (lambda p: p.wait(batchkit.Run("scale", "b", "b")), InvalidInput),
+        "results": (lambda p: p.results(["r1"]), InvalidInput),
     }
 
 
@@ -783,7 +793,7 @@ def _scale_refusals(folder: Path) -> dict[str, tuple[Callable[[Any], Any], type[
         "list_batches date": (lambda p: p.list_batches(created_before=5), InvalidInput),
         "list_batches detailed": (lambda p: p.list_batches(detailed="yes"), InvalidInput),
         "delete_batch": (lambda p: p.delete_batch("b"), UnsupportedOperation),
-        "upload_file": (lambda p: p.upload_file("b", "a.pdf", b"x"), UnsupportedOperation),
+        "upload_file": (lambda p: p.upload_file("b", "a.pdf", b"x"), ConfigError),
         "list_files": (lambda p: p.list_files("b"), UnsupportedOperation),
         "delete_file": (lambda p: p.delete_file("b", "a.pdf"), UnsupportedOperation),
         "download_file": (lambda p: p.download_file("b", "a.pdf"), UnsupportedOperation),
@@ -792,10 +802,19 @@ def _scale_refusals(folder: Path) -> dict[str, tuple[Callable[[Any], Any], type[
             UnsupportedOperation,
         ),
         "wait_job": (lambda p: p.wait_job(job), UnsupportedOperation),
-        "upload": (lambda p: p.upload("b", folder), UnsupportedOperation),
+        "upload": (lambda p: p.upload("b", folder), ConfigError),
         "set_metadata": (lambda p: p.set_metadata("b", "not a mapping"), InvalidInput),
         "get_project": (lambda p: p.get_project(5), InvalidInput),
         "create_project": (lambda p: p.create_project("p", type=5), InvalidInput),
+        "add_tasks specs": (lambda p: p.add_tasks("b", [{"type": "x"}]), InvalidInput),
+        "add_tasks concurrency": (lambda p: p.add_tasks("b", [], concurrency=0), InvalidInput),
+        "get_task": (lambda p: p.get_task(5), InvalidInput),
+        "list_tasks state": (lambda p: p.list_tasks("b", state="bogus"), InvalidInput),
+        "cancel_task": (lambda p: p.cancel_task("t1", clear_unique_id="yes"), InvalidInput),
+        "start app": (lambda p: p.start("b", app="x"), InvalidInput),
+        "get_run": (lambda p: p.get_run(None), InvalidInput),
+        "wait": (lambda p: p.wait("b", timeout=float("inf")), InvalidInput),
+        "results": (lambda p: p.results(""), InvalidInput),
     }
 
 

@@ -501,6 +501,65 @@ def always(_: Any) -> bool:
     return True
 
 
+def bad_start_app(value: Any) -> bool:
+    """An AI Hub app name: text; None (with no app in the settings) is refused too."""
+    return value is None or bad_text(value)
+
+
+def bad_aihub_start_options(value: Any) -> bool:
+    """AI Hub start takes only `owner` (text) among its options."""
+    if value is None:
+        return False
+    if bad_json_object(value):
+        return True
+    return set(value) - {"owner"} != set() or bad_text(value.get("owner", "x"))
+
+
+def bad_run_ref(value: Any) -> bool:
+    """An AI Hub run: a Run of aihub with a path-safe id, or such an id."""
+    if isinstance(value, batchkit.Run):
+        return value.provider != "aihub" or bad_workspace(value.id)
+    return bad_workspace(value)
+
+
+def bad_scale_run(value: Any) -> bool:
+    """A Scale run: a Run of scale naming a batch, or a batch (a Batch or its name)."""
+    if isinstance(value, batchkit.Run):
+        return value.provider != "scale" or bad_scale_ref(value.batch_id)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return True
+    return bad_scale_ref(value)
+
+
+def bad_task_ref(value: Any) -> bool:
+    """A task: a Task of scale, or its id as text."""
+    if isinstance(value, batchkit.Task):
+        return value.provider != "scale" or bad_text(value.id)
+    return bad_text(value)
+
+
+def bad_specs(value: Any) -> bool:
+    """An iterable of TaskSpec (checked before any request), never one spec or text."""
+    if isinstance(value, batchkit.TaskSpec | str | bytes | dict):
+        return True
+    try:
+        items = list(value)
+    except TypeError:
+        return True
+    return any(not isinstance(i, batchkit.TaskSpec) for i in items)
+
+
+def bad_item_state(value: Any) -> bool:
+    if value is None or isinstance(value, batchkit.ItemState):
+        return False
+    name = getattr(value, "name", value)
+    return not (isinstance(name, str) and name.upper() in batchkit.ItemState.__members__)
+
+
+def is_not_none(value: Any) -> bool:
+    return value is not None
+
+
 def never(_: Any) -> bool:
     return False
 
@@ -881,6 +940,27 @@ LIB_SLOTS: list[Slot] = [
         _jobs("aihub"),
     ),
     Slot("aihub.wait_job(timeout=)", lambda w, v: w.aihub.wait_job(w.job, timeout=v), bad_seconds),
+    # -- the labeling loop on AI Hub: runs and results; tasks are Scale's
+    Slot(
+        "aihub.start(batch)",
+        lambda w, v: w.aihub.start(v, app="batchkit-extractor"),
+        bad_aihub_ref,
+        _aihub_batches,
+    ),
+    Slot("aihub.start(app=)", lambda w, v: w.aihub.start(w.batch, app=v), bad_start_app),
+    Slot(
+        "aihub.start(options=)",
+        lambda w, v: w.aihub.start(w.batch, app="batchkit-extractor", options=v),
+        bad_aihub_start_options,
+    ),
+    Slot("aihub.get_run(run)", lambda w, v: w.aihub.get_run(v), bad_run_ref),
+    Slot("aihub.wait(timeout=)", lambda w, v: w.aihub.wait("no-such-run", timeout=v), bad_seconds),
+    Slot("aihub.wait(run)", lambda w, v: w.aihub.wait(v, timeout=1), bad_run_ref),
+    Slot("aihub.results(run)", lambda w, v: w.aihub.results(v), bad_run_ref, lazy=True),
+    Slot("aihub.add_tasks(specs)", lambda w, v: w.aihub.add_tasks(w.batch, v), always),
+    Slot("aihub.get_task(task)", lambda w, v: w.aihub.get_task(v), always),
+    Slot("aihub.list_tasks(batch)", lambda w, v: w.aihub.list_tasks(v), always, lazy=True),
+    Slot("aihub.cancel_task(task)", lambda w, v: w.aihub.cancel_task(v), always),
     Slot(
         "aihub.get_job(job)",
         lambda w, v: w.aihub.get_job(v),  # type: ignore[attr-defined]
@@ -1042,7 +1122,7 @@ LIB_SLOTS: list[Slot] = [
         "scale.require(flag)",
         lambda w, v: w.scale.require(v),
         bad_flag,
-        lambda w: ("finalize", Bad(Capability.UPLOAD_FILES)),
+        lambda w: ("finalize", Bad(Capability.LIST_FILES)),
     ),
     # -- AI Hub Filesystem API
     Slot(
@@ -1137,6 +1217,37 @@ LIB_SLOTS: list[Slot] = [
     ),
     Slot("scale.status(batch)", lambda w, v: w.scale.status(v), bad_scale_ref, _scale_batches),
     Slot("scale.finalize(batch)", lambda w, v: w.scale.finalize(v), bad_scale_ref, _scale_batches),
+    # -- the labeling loop on Scale: tasks in, runs, results
+    Slot("scale.add_tasks(specs)", lambda w, v: w.scale.add_tasks(w.scale_batch, v), bad_specs),
+    Slot(
+        "scale.add_tasks(concurrency=)",
+        lambda w, v: w.scale.add_tasks(w.scale_batch, [], concurrency=v),
+        bad_int(1),
+    ),
+    Slot("scale.get_task(task)", lambda w, v: w.scale.get_task(v), bad_task_ref),
+    Slot(
+        "scale.list_tasks(state=)",
+        lambda w, v: w.scale.list_tasks(w.scale_batch, state=v),
+        bad_item_state,
+        lazy=True,
+    ),
+    Slot(
+        "scale.list_tasks(limit=)",
+        lambda w, v: w.scale.list_tasks(w.scale_batch, limit=v),
+        bad_int(1, optional=True),
+        lazy=True,
+    ),
+    Slot(
+        "scale.cancel_task(clear_unique_id=)",
+        lambda w, v: w.scale.cancel_task("no-such-task", clear_unique_id=v),
+        not_bool,
+    ),
+    Slot("scale.start(batch)", lambda w, v: w.scale.start(v), bad_scale_ref, _scale_batches),
+    Slot("scale.start(app=)", lambda w, v: w.scale.start(w.scale_batch, app=v), is_not_none),
+    Slot("scale.get_run(run)", lambda w, v: w.scale.get_run(v), bad_scale_run),
+    Slot("scale.wait(timeout=)", lambda w, v: w.scale.wait("no-such", timeout=v), bad_seconds),
+    Slot("scale.wait(run)", lambda w, v: w.scale.wait(v, timeout=1), bad_scale_run),
+    Slot("scale.results(run)", lambda w, v: w.scale.results(v), bad_scale_run, lazy=True),
     Slot(
         "scale.list_batches(project=)",
         lambda w, v: w.scale.list_batches(project=v),

@@ -1,4 +1,5 @@
-"""State of one emulated AI Hub: batches, their files, deletion jobs and multipart sessions.
+"""State of one emulated AI Hub: batches, their files, deletion jobs, multipart sessions and
+app runs.
 
 Everything lives on an :class:`AIHubBackend` instance (never in module globals), so two
 emulators never share state. Each bearer token is a tenant: every lookup takes the tenant and
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import enum
 import hashlib
 import heapq
 import hmac
@@ -28,6 +30,16 @@ from typing import Any, BinaryIO
 
 from batchkit.emulator._errors import BadRequest, Conflict, PreconditionFailed
 from batchkit.emulator._input import excerpt
+from batchkit.emulator.aihub import apps
+from batchkit.emulator.aihub.apps import (
+    App,
+    Extracted,
+    ResultFlags,
+    ResultsPage,
+    Run,
+    RunDeletion,
+    RunOptions,
+)
 from batchkit.emulator.aihub.errors import not_found
 from batchkit.emulator.aihub.storage import (
     BlobStore,
@@ -59,6 +71,19 @@ DEFAULT_JOB_POLLS = 2
 #: A job is due once the clock is within this many seconds of its due time, so that a fake
 #: clock advanced by 0.1 twice reaches a 0.2 s job despite floating-point rounding.
 DUE_TOLERANCE = 1e-6
+#: Results files per page of get-run-results unless built otherwise (the spec leaves the page
+#: size to the server; a small one makes clients exercise ``file_offset`` paging).
+DEFAULT_RESULTS_PAGE_SIZE = 10
+#: list-runs without ``from_timestamp`` lists runs started in the last 24 hours (the spec)
+LIST_RUNS_WINDOW = 24 * 60 * 60
+
+
+class _LikeJobs(enum.Enum):
+    LIKE_JOBS = "like jobs"
+
+
+#: Default of ``run_polls`` / ``run_seconds``: the same as ``job_polls`` / ``job_seconds``.
+LIKE_JOBS = _LikeJobs.LIKE_JOBS
 
 
 def username_for(tenant: str) -> str:
@@ -83,19 +108,29 @@ def check_segment(value: str, what: str) -> str:
     return value
 
 
-def check_job_timing(*, job_polls: int | None, job_seconds: float | None) -> None:
-    """Refuse job timing settings that make no sense (``ValueError`` naming the value)."""
+def check_job_timing(
+    *, job_polls: int | None, job_seconds: float | None, what: str = "job"
+) -> None:
+    """Refuse job (or run) timing settings that make no sense (``ValueError`` naming the
+    value)."""
     if job_polls is not None and (
         isinstance(job_polls, bool) or not isinstance(job_polls, int) or job_polls < 0
     ):
-        raise ValueError(f"job_polls must be an integer >= 0 or None, got {job_polls!r}")
+        raise ValueError(f"{what}_polls must be an integer >= 0 or None, got {job_polls!r}")
     if job_seconds is not None and (
         isinstance(job_seconds, bool)
         or not isinstance(job_seconds, int | float)
         or not math.isfinite(job_seconds)
         or job_seconds < 0
     ):
-        raise ValueError(f"job_seconds must be a finite number >= 0 or None, got {job_seconds!r}")
+        raise ValueError(
+            f"{what}_seconds must be a finite number >= 0 or None, got {job_seconds!r}"
+        )
+
+
+def _ns(seconds: float) -> int:
+    """Unix seconds as Unix nanoseconds (the run timestamps' unit)."""
+    return round(seconds * 1_000_000_000)
 
 
 def check_batch_file_name(name: str) -> str:
@@ -282,6 +317,17 @@ class AIHubBackend:
     (re-sending a started part is always allowed); off by default, because a client sending
     parts concurrently, or retrying one after an injected fault, cannot promise arrival
     order. Either way a commit must list parts ``1..n`` in order, with no gaps.
+
+    App runs (see :mod:`.apps`) are timed like jobs: a run is ``RUNNING`` until ``run_seconds``
+    of emulated time have passed since it started, or until it has been polled
+    (get-run-status) ``run_polls`` times and is polled again; then ``COMPLETE``, or
+    ``FAILED`` for the ``batchkit-fail`` app or while ``fail_runs`` is true. Both default to
+    the job settings (:data:`LIKE_JOBS`); ``None`` switches a condition off, 0 completes a
+    run when it starts. The attributes ``run_polls``, ``run_seconds``, ``fail_runs`` and
+    ``results_page_size`` may be changed later; each run keeps the values it started with
+    (the page size applies at once). ``apps`` (name → :class:`~.apps.App`) and
+    ``deployments`` (deployment id → app name) hold the built-in apps and their deployments;
+    a test may add deployments.
     """
 
     def __init__(
@@ -295,8 +341,19 @@ class AIHubBackend:
         default_page_size: int = 100,
         max_page_size: int = 1000,
         strict_part_order: bool = False,
+        run_polls: int | _LikeJobs | None = LIKE_JOBS,
+        run_seconds: float | _LikeJobs | None = LIKE_JOBS,
+        fail_runs: bool = False,
+        results_page_size: int = DEFAULT_RESULTS_PAGE_SIZE,
     ) -> None:
         check_job_timing(job_polls=job_polls, job_seconds=job_seconds)
+        if run_polls is LIKE_JOBS:
+            run_polls = job_polls
+        if run_seconds is LIKE_JOBS:
+            run_seconds = job_seconds
+        check_job_timing(job_polls=run_polls, job_seconds=run_seconds, what="run")
+        if results_page_size < 1:
+            raise ValueError(f"results_page_size must be >= 1, got {results_page_size}")
         if part_size < 1:
             raise ValueError(f"part_size must be >= 1, got {part_size}")
         if not 1 <= default_page_size <= max_page_size:
@@ -308,13 +365,21 @@ class AIHubBackend:
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
         self.strict_part_order = strict_part_order
+        self.run_polls: int | None = run_polls
+        self.run_seconds: float | None = run_seconds
+        self.fail_runs = fail_runs
+        self.results_page_size = results_page_size
+        self.apps: dict[str, App] = {app.name: app for app in apps.BUILTIN_APPS}
+        self.deployments: dict[str, str] = dict(apps.BUILTIN_DEPLOYMENTS)
         self.blobs = BlobStore(Path(storage_dir) / "aihub-blobs")
         self.tree = FileTree(self.blobs, now=clock())
         self._lock = threading.RLock()
         self._batches: dict[int, Batch] = {}
         self._jobs: dict[str, Job] = {}
-        #: pending jobs with a due time: (due, sequence, job), earliest first
-        self._due: list[tuple[float, int, Job]] = []
+        #: pending jobs and running runs with a due time: (due, sequence, job or run),
+        #: earliest first
+        self._due: list[tuple[float, int, Job | Run]] = []
+        self._runs: dict[str, Run] = {}
         self._next_job_seq = 0
         self._settling = False
         self._sessions: dict[str, Session] = {}
@@ -568,8 +633,8 @@ class AIHubBackend:
         job.message = action() if action is not None else f"done: {job.description}"
 
     def _settle(self) -> int:
-        """Complete, in due order, every pending job whose due time ``clock`` has reached;
-        return how many.
+        """Complete, in due order, every pending job and running run whose due time ``clock``
+        has reached; return how many.
 
         Called (under the lock) at the start of every operation, so emulated time alone
         moves jobs along: what a completed deletion removed is gone from every later read.
@@ -581,16 +646,21 @@ class AIHubBackend:
         try:
             now = self.clock()
             while self._due and self._due[0][0] <= now + DUE_TOLERANCE:
-                job = heapq.heappop(self._due)[2]
-                if job.state != COMPLETE:
-                    self._complete(job)
+                due, _, item = heapq.heappop(self._due)
+                if isinstance(item, Run):
+                    if self._runs.get(item.id) is item and item.status == apps.RUNNING:
+                        self._finish_run(item, at=due)
+                        completed += 1
+                elif item.state != COMPLETE:
+                    self._complete(item)
                     completed += 1
         finally:
             self._settling = False
         return completed
 
     def advance_jobs(self) -> int:
-        """Complete every job whose due time has passed by ``clock``; return how many.
+        """Complete every job (and run) whose due time has passed by ``clock``; return how
+        many.
 
         Every operation does this first; call it to settle state after moving a fake clock
         without making a request.
@@ -905,6 +975,406 @@ class AIHubBackend:
                 return f"{shown!r} was already deleted or replaced"
 
             return self._new_job(tenant, f"delete {shown!r}", action)
+
+    # ---- apps and runs -------------------------------------------------------------------
+
+    def find_app(
+        self,
+        tenant: str,
+        *,
+        app_name: str | None = None,
+        app_id: str | None = None,
+        owner: str | None = None,
+        version: str | None = None,
+    ) -> App:
+        """The app a run names by ``app_name`` or ``app_id`` (exactly one); 404 when unknown.
+
+        The built-in apps are found under any of the owners a caller may name for them: none
+        (the default, "your AI Hub username"), the caller's user name, or ``instabase`` (the
+        Marketplace's owner). ``version`` must be absent or the app's version.
+        """
+        if (app_name is None) == (app_id is None):
+            raise BadRequest(
+                "send exactly one of 'app_name' and 'app_id' to name the app to run"
+                + ("" if app_name is None else ", not both")
+            )
+        if app_name is not None:
+            app = self.apps.get(app_name)
+            shown = f"app {app_name!r}"
+        else:
+            app = next((a for a in self.apps.values() if a.id == app_id), None)
+            shown = f"app id {app_id!r}"
+        if app is None:
+            raise not_found(shown)
+        if owner is not None and owner not in (self.username(tenant), apps.MARKETPLACE_OWNER):
+            raise not_found(f"{shown} of owner {owner!r}")
+        self._check_version(app, version)
+        return app
+
+    @staticmethod
+    def _check_version(app: App, version: str | None) -> None:
+        if version is not None and version != app.version:
+            raise not_found(f"version {version!r} of app {app.name!r} (it has {app.version!r})")
+
+    def run_app(
+        self,
+        tenant: str,
+        *,
+        app_name: str | None = None,
+        app_id: str | None = None,
+        owner: str | None = None,
+        version: str | None = None,
+        batch_id: int | None = None,
+        input_dir: str | None = None,
+        options: RunOptions | None = None,
+    ) -> Run:
+        """Start a run of an app on a batch or an input folder (``POST /v2/apps/runs``)."""
+        with self._lock:
+            self._settle()
+            app = self.find_app(
+                tenant, app_name=app_name, app_id=app_id, owner=owner, version=version
+            )
+            return self._start_run(
+                tenant, app, None, batch_id=batch_id, input_dir=input_dir, options=options
+            )
+
+    def run_deployment(
+        self,
+        tenant: str,
+        deployment_id: str,
+        *,
+        version: str | None = None,
+        batch_id: int | None = None,
+        input_dir: str | None = None,
+        manual_upstream_integration: bool = False,
+        options: RunOptions | None = None,
+    ) -> Run:
+        """Start a run of a deployment's app (``POST /v2/apps/deployments/<id>/runs``).
+
+        No emulated deployment has an upstream integration, so
+        ``manual_upstream_integration`` is refused (400) once the deployment is found.
+        """
+        with self._lock:
+            self._settle()
+            app = self.apps.get(self.deployments.get(deployment_id, ""))
+            if app is None:
+                raise not_found(f"deployment {deployment_id!r}")
+            self._check_version(app, version)
+            if manual_upstream_integration:
+                raise BadRequest(
+                    f"deployment {deployment_id!r} has no upstream integration configured: "
+                    "send batch_id or input_dir instead of manual_upstream_integration"
+                )
+            return self._start_run(
+                tenant,
+                app,
+                deployment_id,
+                batch_id=batch_id,
+                input_dir=input_dir,
+                options=options,
+            )
+
+    def _start_run(
+        self,
+        tenant: str,
+        app: App,
+        deployment_id: str | None,
+        *,
+        batch_id: int | None,
+        input_dir: str | None,
+        options: RunOptions | None,
+    ) -> Run:
+        options = options or RunOptions()
+        workspace = options.output_workspace or DEFAULT_WORKSPACE
+        check_segment(workspace, "output_workspace")
+        if options.output_dir is not None and not options.output_dir.strip("/"):
+            raise BadRequest("'output_dir' must name a folder, got an empty path")
+        tags_length = sum(len(tag) for tag in options.tags)
+        if tags_length > apps.MAX_TAGS_LENGTH:
+            raise BadRequest(
+                f"the tags are {tags_length} characters long together; the maximum is "
+                f"{apps.MAX_TAGS_LENGTH}"
+            )
+        files = self._run_inputs(tenant, batch_id=batch_id, input_dir=input_dir)
+        run_id = str(uuid.uuid4())
+        username = self.username(tenant)
+        if options.output_dir is not None:
+            output_dir = options.output_dir.strip("/")
+        else:
+            output_dir = f"{username}/{workspace}/fs/{MOUNT_POINT}/app-runs/{run_id}"
+        now = self.clock()
+        run = Run(
+            id=run_id,
+            tenant=tenant,
+            username=username,
+            app=app,
+            deployment_id=deployment_id,
+            batch_id=batch_id,
+            input_dir=input_dir,
+            output_workspace=workspace,
+            output_dir=output_dir,
+            options=options,
+            files=files,
+            start_ns=_ns(now),
+            due=None if self.run_seconds is None else now + self.run_seconds,
+            poll_limit=self.run_polls,
+            fails=app.always_fails or self.fail_runs,
+            msg=f"Running {app.name} on {len(files)} file(s)",
+        )
+        self._runs[run.id] = run
+        if self.run_polls == 0 or self.run_seconds == 0:
+            self._finish_run(run, at=now)
+        elif run.due is not None:
+            heapq.heappush(self._due, (run.due, self._next_job_seq, run))
+            self._next_job_seq += 1
+        return run
+
+    def _run_inputs(
+        self, tenant: str, *, batch_id: int | None, input_dir: str | None
+    ) -> list[Extracted]:
+        """Read the run's input files (those directly in the batch or the folder), by name.
+
+        An input with no file is refused (400): the spec does not say what AI Hub does with
+        one, and a run with nothing to process is a client's mistake worth surfacing.
+        """
+        if (batch_id is None) == (input_dir is None):
+            raise BadRequest(
+                "send exactly one of 'batch_id' and 'input_dir' to name the run's input"
+                + ("" if batch_id is None else ", not both")
+            )
+        if batch_id is not None:
+            batch = self.get_batch(tenant, batch_id)
+            if batch.deletion is not None:
+                raise Conflict(f"batch {batch_id} is being deleted: it cannot be run")
+            folder: tuple[str, ...] = batch.folder
+            shown = f"batch {batch_id}"
+        else:
+            assert input_dir is not None
+            folder = self._input_folder(tenant, input_dir)
+            shown = f"input_dir {input_dir!r}"
+        node = self.tree.lookup(folder)
+        if isinstance(node, FileNode):
+            raise BadRequest(f"{shown} is a file: input_dir must name a folder")
+        files = {} if node is None else node.children
+        names = sorted(name for name, child in files.items() if isinstance(child, FileNode))
+        if not names:
+            raise BadRequest(
+                f"{shown} has no files: upload at least one before running an app on it"
+            )
+        extracted = []
+        for name in names:
+            child = files[name]
+            assert isinstance(child, FileNode)
+            path = "/".join((*folder, name))
+            extracted.append(apps.extract(name, path, child.blob.open("rb")))
+        return extracted
+
+    def _input_folder(self, tenant: str, input_dir: str) -> tuple[str, ...]:
+        """The tenant's folder an ``input_dir`` names (leading and trailing ``/`` optional);
+        404 when there is none."""
+        segments = input_dir.strip("/").split("/")
+        if "" in segments:
+            raise BadRequest(f"input_dir {excerpt(input_dir)} has an empty path segment")
+        folder = self._fs_path(tenant, segments)
+        if len(folder) == 1:
+            self.tree.ensure_folder(folder, now=self.clock())
+        if self.tree.lookup(folder) is None:
+            raise not_found(f"input_dir {input_dir!r}")
+        return folder
+
+    def _finish_run(self, run: Run, *, at: float) -> None:
+        """End a running run at ``at`` (Unix seconds): FAILED if it was made to, else
+        COMPLETE."""
+        run.finish_ns = _ns(at)
+        count = len(run.files)
+        if run.fails:
+            run.status = apps.FAILED
+            if run.app.always_fails:
+                run.msg = f"{run.app.name} failed: this emulator app fails every run"
+            else:
+                run.msg = f"{run.app.name} failed: the emulator was set to fail runs (fail_runs)"
+            return
+        run.status = apps.COMPLETE
+        errors = sum(1 for extracted in run.files if not extracted.readable)
+        run.msg = f"Completed {run.app.name}: {count} file(s) processed, {errors} with errors"
+
+    def _run(self, tenant: str, run_id: str) -> Run:
+        self._settle()
+        run = self._runs.get(run_id)
+        if run is None or run.tenant != tenant:
+            raise not_found(f"run {run_id!r}")
+        return run
+
+    def get_run(self, tenant: str, run_id: str) -> Run:
+        """The tenant's run ``run_id`` (not counted as a poll); 404 when unknown."""
+        with self._lock:
+            return self._run(tenant, run_id)
+
+    def poll_run(self, tenant: str, run_id: str) -> Run:
+        """Get-run-status: the run, after counting the poll (a running run completes on poll
+        ``run_polls + 1``, if it has not by time before)."""
+        with self._lock:
+            run = self._run(tenant, run_id)
+            if run.status == apps.RUNNING:
+                run.polls += 1
+                if run.poll_limit is not None and run.polls > run.poll_limit:
+                    self._finish_run(run, at=self.clock())
+            return run
+
+    def list_runs(
+        self,
+        tenant: str,
+        *,
+        app_id: str | None = None,
+        app_name: str | None = None,
+        deployment_id: str | None = None,
+        username: str | None = None,
+        run_id: str | None = None,
+        statuses: Sequence[str] = (),
+        output_workspaces: Sequence[str] = (),
+        from_timestamp: int | None = None,
+        to_timestamp: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        sort_by: str = "start_timestamp",
+        order: str = "DESCENDING",
+    ) -> list[Run]:
+        """The tenant's runs matching every filter given, sorted, then ``offset``/``limit``.
+
+        Started from ``from_timestamp`` (Unix seconds; default 24 hours ago) to
+        ``to_timestamp`` (default now), both inclusive. ``sort_by`` ``start_timestamp`` or
+        ``status`` (then start), ``order`` ``ASCENDING`` or ``DESCENDING``; runs that tie
+        keep their start order (reversed when descending).
+        """
+        if sort_by not in ("start_timestamp", "status"):
+            raise BadRequest(f"sort_by must be start_timestamp or status, got {excerpt(sort_by)}")
+        if order not in ("ASCENDING", "DESCENDING"):
+            raise BadRequest(f"order must be ASCENDING or DESCENDING, got {excerpt(order)}")
+        with self._lock:
+            self._settle()
+            now = self.clock()
+            start = (
+                _ns(now - LIST_RUNS_WINDOW)
+                if from_timestamp is None
+                else from_timestamp * 1_000_000_000
+            )
+            end = _ns(now) if to_timestamp is None else to_timestamp * 1_000_000_000
+            found = [
+                run
+                for run in self._runs.values()
+                if run.tenant == tenant
+                and start <= run.start_ns <= end
+                and (app_id is None or run.app.id == app_id)
+                and (app_name is None or run.app.name == app_name)
+                and (deployment_id is None or run.deployment_id == deployment_id)
+                and (username is None or run.username == username)
+                and (run_id is None or run.id == run_id)
+                and (not statuses or run.status in statuses)
+                and (not output_workspaces or run.output_workspace in output_workspaces)
+            ]
+        if sort_by == "status":
+            found.sort(key=lambda run: (run.status, run.start_ns))
+        else:
+            found.sort(key=lambda run: run.start_ns)
+        if order == "DESCENDING":
+            found.reverse()
+        end_index = None if limit is None else offset + limit
+        return found[offset:end_index]
+
+    def run_results(
+        self,
+        tenant: str,
+        run_id: str,
+        *,
+        file_offset: int = 0,
+        flags: ResultFlags | None = None,
+    ) -> ResultsPage:
+        """One page of a run's results from file ``file_offset`` (``results_page_size``
+        files at most). A run that is not ``COMPLETE`` has no results yet (or none, if it
+        failed or was cancelled): an empty page with its status and message."""
+        if file_offset < 0:
+            raise BadRequest(f"file_offset must be >= 0, got {file_offset}")
+        with self._lock:
+            run = self._run(tenant, run_id)
+            size = self.results_page_size
+            files = run.files if run.status == apps.COMPLETE else []
+            page = files[file_offset : file_offset + size]
+            has_more = file_offset + size < len(files)
+        return ResultsPage(run=run, files=page, has_more=has_more, flags=flags or ResultFlags())
+
+    def delete_run(
+        self,
+        tenant: str,
+        run_id: str,
+        *,
+        delete_db_data: bool = True,
+        delete_input: bool = True,
+        delete_output: bool = True,
+        delete_logs: bool = True,
+    ) -> RunDeletion:
+        """Delete a run: the run itself at once (get and results answer 404 from now on,
+        whatever ``delete_db_data`` says), and, as jobs, its input (a batch run's batch — the
+        spec: "deleting the run's input files also deletes the batch" — or an
+        ``input_dir`` run's folder), its output and its logs. A kind not asked for, or whose
+        input is gone already, has no job (None)."""
+        del delete_db_data  # the run's own records go with it either way
+        with self._lock:
+            run = self._run(tenant, run_id)
+            del self._runs[run.id]
+            input_job = None
+            if delete_input:
+                input_job = self._delete_run_input(run)
+            output_job = log_job = None
+            if delete_output:
+                output_job = self._new_job(
+                    tenant, f"delete the output of run {run.id}", lambda: "output deleted"
+                ).id
+            if delete_logs:
+                log_job = self._new_job(
+                    tenant, f"delete the logs of run {run.id}", lambda: "logs deleted"
+                ).id
+            return RunDeletion(input_job=input_job, output_job=output_job, log_job=log_job)
+
+    def _delete_run_input(self, run: Run) -> str | None:
+        if run.batch_id is not None:
+            batch = self._batches.get(run.batch_id)
+            if batch is None or batch.tenant != run.tenant:
+                return None
+            return self.delete_batch(run.tenant, run.batch_id).id
+        assert run.input_dir is not None
+        segments = tuple(run.input_dir.strip("/").split("/"))
+        if len(segments) < 2 or self.tree.lookup(segments) is None:
+            return None
+        return self.fs_delete(run.tenant, segments).id
+
+    def finish_runs(self, tenant: str | None = None) -> int:
+        """End every running run (of ``tenant``, or of everyone) now, in start order, as if
+        its time had come; return how many."""
+        with self._lock:
+            self._settle()
+            running = [
+                run
+                for run in self._runs.values()
+                if run.status == apps.RUNNING and (tenant is None or run.tenant == tenant)
+            ]
+            now = self.clock()
+            for run in running:
+                self._finish_run(run, at=now)
+            return len(running)
+
+    def cancel_run(self, tenant: str, run_id: str) -> Run:
+        """Cancel a running run (emulator control: the spec has no cancel operation, though
+        it documents ``CANCELLED``, "a user cancelled the run"); 409 if it has ended."""
+        with self._lock:
+            run = self._run(tenant, run_id)
+            if run.status != apps.RUNNING:
+                raise Conflict(
+                    f"run {run_id!r} is {run.status}: only a running run can be cancelled"
+                )
+            run.status = apps.CANCELLED
+            run.finish_ns = _ns(self.clock())
+            run.msg = "Cancelled by the user"
+            return run
 
 
 def _b64decode(text: str) -> bytes:

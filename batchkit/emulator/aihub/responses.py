@@ -24,6 +24,7 @@ from batchkit.emulator import _request
 from batchkit.emulator._errors import BadRequest, NotFound, RangeNotSatisfiable, Unauthorized
 from batchkit.emulator._input import MAX_DIGITS, excerpt, in_range, printable_ascii, whole_number
 from batchkit.emulator._request import Answer
+from batchkit.emulator.aihub.apps import ResultFlags, RunOptions
 from batchkit.emulator.aihub.backend import AIHubBackend
 from batchkit.emulator.aihub.storage import CHUNK_SIZE, FileNode
 
@@ -183,6 +184,211 @@ async def complete_jobs(call: Call) -> Answer:
     the caller's pending jobs now → 200 ``{"completed": n}``."""
     await call.drain()
     return {"completed": call.backend.finish_jobs(call.tenant)}
+
+
+# ---- apps and runs -------------------------------------------------------------------------
+
+
+def _optional_str(body: dict[str, Any], key: str) -> str | None:
+    """An optional string field (absent: None; ``null`` or another type: 400)."""
+    if key not in body:
+        return None
+    value = body[key]
+    if not isinstance(value, str):
+        got = reprlib.repr(value)
+        raise BadRequest(f"{key!r} must be a string, got {got}")
+    return value
+
+
+def _optional_bool(body: dict[str, Any], key: str, where: str = "") -> bool | None:
+    if key not in body:
+        return None
+    value = body[key]
+    if not isinstance(value, bool):
+        raise BadRequest(f"'{where}{key}' must be true or false, got {reprlib.repr(value)}")
+    return value
+
+
+def _object_in(parent: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
+    """An optional object field (absent: ``{}``; anything but an object: 400)."""
+    if key not in parent:
+        return {}
+    value = parent[key]
+    if not isinstance(value, dict):
+        raise BadRequest(f"'{where}{key}' must be an object, got {reprlib.repr(value)}")
+    return value
+
+
+def _string_map(parent: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    """An optional object whose values are all strings (secrets, PDF passwords)."""
+    value = _object_in(parent, key, where)
+    for name, item in value.items():
+        if not isinstance(item, str):
+            raise BadRequest(
+                f"'{where}{key}' maps names to strings; {name!r} is {reprlib.repr(item)}"
+            )
+    return value
+
+
+def _run_options(body: dict[str, Any]) -> RunOptions:
+    """The ``settings``, ``output_workspace`` and ``output_dir`` of a run request, checked
+    against the spec's schema (one for run-app and run-deployment). Unknown keys are
+    ignored: the SDK sends keys the spec's body does not list (``output_workspace`` to a
+    deployment, ``settings.webhook_config``)."""
+    settings = _object_in(body, "settings")
+    keys = _object_in(settings, "keys", "settings.")
+    custom = _object_in(keys, "custom", "settings.keys.")
+    _string_map(keys, "secret", "settings.keys.")
+    runtime = _object_in(settings, "runtime_config", "settings.")
+    pdf = _optional_bool(runtime, "generate_post_process_pdf", "settings.runtime_config.")
+    instabase = _object_in(runtime, "instabase", "settings.runtime_config.")
+    pdf_config = _object_in(instabase, "pdf", "settings.runtime_config.instabase.")
+    _string_map(pdf_config, "passwords", "settings.runtime_config.instabase.pdf.")
+    tags = settings.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise BadRequest(f"'settings.tags' must be a list of strings, got {reprlib.repr(tags)}")
+    return RunOptions(
+        output_workspace=_optional_str(body, "output_workspace"),
+        output_dir=_optional_str(body, "output_dir"),
+        tags=tuple(tags),
+        custom_keys=dict(custom),
+        generate_post_process_pdf=bool(pdf),
+    )
+
+
+def _run_input(body: dict[str, Any]) -> tuple[int | None, str | None]:
+    """``(batch_id, input_dir)`` of a run request. ``batch_id`` is an integer in the schema
+    (and the SDK's ``StrictInt``), but the spec's "Complex request" example quotes it
+    (``"batch_id": "<BATCH-ID>"``): a string of digits is accepted too."""
+    batch_id = _json_int(body, "batch_id", allow_str=True) if "batch_id" in body else None
+    return batch_id, _optional_str(body, "input_dir")
+
+
+async def run_app(call: Call) -> Answer:
+    """``POST /v2/apps/runs`` ``{"app_name" | "app_id", "batch_id" | "input_dir", "owner",
+    "version", "output_workspace", "output_dir", "settings"}`` → **200** the run (the spec
+    and the SDK, which maps only 200 here)."""
+    body = await call.json_object()
+    batch_id, input_dir = _run_input(body)
+    run = call.backend.run_app(
+        call.tenant,
+        app_name=_optional_str(body, "app_name"),
+        app_id=_optional_str(body, "app_id"),
+        owner=_optional_str(body, "owner"),
+        version=_optional_str(body, "version"),
+        batch_id=batch_id,
+        input_dir=input_dir,
+        options=_run_options(body),
+    )
+    return run.to_json()
+
+
+async def run_deployment(call: Call) -> Answer:
+    """``POST /v2/apps/deployments/<deployment-id>/runs`` ``{"batch_id" | "input_dir" |
+    "manual_upstream_integration", "from_timestamp", "to_timestamp", "version",
+    "output_dir", "settings"}`` → **202** the run (the spec and the SDK, which maps only
+    202 here, unlike run-app's 200)."""
+    deployment_id = call.params["deployment_id"]
+    body = await call.json_object()
+    batch_id, input_dir = _run_input(body)
+    manual = _optional_bool(body, "manual_upstream_integration")
+    for key in ("from_timestamp", "to_timestamp"):  # Unix ms, for mailbox integrations
+        value = body.get(key)
+        if key in body and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise BadRequest(f"{key!r} must be a number (Unix milliseconds), got {value!r}")
+    run = call.backend.run_deployment(
+        call.tenant,
+        deployment_id,
+        version=_optional_str(body, "version"),
+        batch_id=batch_id,
+        input_dir=input_dir,
+        manual_upstream_integration=bool(manual),
+        options=_run_options(body),
+    )
+    return JSONResponse(run.to_json(), status_code=202)
+
+
+async def list_runs(call: Call) -> Answer:
+    """``GET /v2/apps/runs`` (filters ``app_id``, ``app_name``, ``deployment_id``,
+    ``username``, ``run_id``, ``status`` and ``output_workspaces`` (both repeatable),
+    ``from_timestamp``, ``to_timestamp``; ``limit``, ``offset``, ``sort_by``, ``order``) →
+    200 ``{"runs": [...]}``."""
+    query = call.query
+    runs = call.backend.list_runs(
+        call.tenant,
+        app_id=query.get("app_id"),
+        app_name=query.get("app_name"),
+        deployment_id=query.get("deployment_id"),
+        username=query.get("username"),
+        run_id=query.get("run_id"),
+        statuses=query.getlist("status"),
+        output_workspaces=query.getlist("output_workspaces"),
+        from_timestamp=call.query_int("from_timestamp"),
+        to_timestamp=call.query_int("to_timestamp"),
+        limit=call.query_int("limit"),
+        offset=call.query_int("offset") or 0,
+        sort_by=query.get("sort_by", "start_timestamp"),
+        order=query.get("order", "DESCENDING"),
+    )
+    return {"runs": [run.to_json() for run in runs]}
+
+
+async def get_run_status(call: Call) -> Answer:
+    """``GET /v2/apps/runs/<run_id>`` → 200 the run (each call counts as a poll)."""
+    return call.backend.poll_run(call.tenant, call.params["run_id"]).to_json()
+
+
+def _query_flag(call: Call, name: str, *, default: bool) -> bool:
+    return default if call.query.get(name) is None else call.query_bool(name)
+
+
+async def delete_run(call: Call) -> Answer:
+    """``DELETE /v2/apps/runs/<run_id>?delete_db_data&delete_input&delete_output&delete_logs``
+    (each default true) → 202 ``{"delete_input_dir_job_id", "delete_output_dir_job_id",
+    "delete_log_dir_job_id"}``, to poll at ``/v2/jobs/<id>``."""
+    deletion = call.backend.delete_run(
+        call.tenant,
+        call.params["run_id"],
+        delete_db_data=_query_flag(call, "delete_db_data", default=True),
+        delete_input=_query_flag(call, "delete_input", default=True),
+        delete_output=_query_flag(call, "delete_output", default=True),
+        delete_logs=_query_flag(call, "delete_logs", default=True),
+    )
+    return JSONResponse(deletion.to_json(), status_code=202)
+
+
+async def get_run_results(call: Call) -> Answer:
+    """``GET /v2/apps/runs/<run_id>/results?file_offset&include_review_results&
+    include_confidence_scores&include_validation_results&include_source_info`` → 200 one page
+    of results; fetch on from ``file_offset + len(files)`` while ``has_more``."""
+    flags = ResultFlags(
+        review_results=call.query_bool("include_review_results"),
+        confidence_scores=call.query_bool("include_confidence_scores"),
+        validation_results=call.query_bool("include_validation_results"),
+        source_info=call.query_bool("include_source_info"),
+    )
+    page = call.backend.run_results(
+        call.tenant,
+        call.params["run_id"],
+        file_offset=call.query_int("file_offset") or 0,
+        flags=flags,
+    )
+    return page.to_json()
+
+
+async def complete_runs(call: Call) -> Answer:
+    """``POST /_emulator/aihub/runs/complete`` (emulator control, not AI Hub): end all of the
+    caller's running runs now → 200 ``{"completed": n}``."""
+    await call.drain()
+    return {"completed": call.backend.finish_runs(call.tenant)}
+
+
+async def cancel_run(call: Call) -> Answer:
+    """``POST /_emulator/aihub/runs/<run_id>/cancel`` (emulator control, not AI Hub: the spec
+    has no cancel operation): a running run becomes CANCELLED → 200 the run; 409 if it has
+    ended."""
+    await call.drain()
+    return call.backend.cancel_run(call.tenant, call.params["run_id"]).to_json()
 
 
 # ---- multipart -----------------------------------------------------------------------------

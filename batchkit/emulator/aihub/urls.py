@@ -17,6 +17,8 @@ from batchkit.emulator.aihub.errors import AIHubErrors
 
 URLS = (
     ("POST", "/_emulator/aihub/jobs/complete", r.complete_jobs),
+    ("POST", "/_emulator/aihub/runs/complete", r.complete_runs),
+    ("POST", "/_emulator/aihub/runs/{run_id}/cancel", r.cancel_run),
     ("GET", "/api/v2/batches", r.list_batches),
     ("POST", "/api/v2/batches", r.create_batch),
     ("POST", "/api/v2/batches/multipart-upload", r.start_multipart),
@@ -34,6 +36,13 @@ URLS = (
     ("DELETE", "/api/v2/batches/{batch_id}/files/{filename}", r.delete_file),
     ("GET", "/api/v2/files/delete/jobs/{job_id}", r.poll_job),
     ("GET", "/api/v2/jobs/{job_id}", r.poll_job),
+    # apps: runs of an app or of a deployment, their status and results
+    ("POST", "/api/v2/apps/runs", r.run_app),
+    ("GET", "/api/v2/apps/runs", r.list_runs),
+    ("POST", "/api/v2/apps/deployments/{deployment_id}/runs", r.run_deployment),
+    ("GET", "/api/v2/apps/runs/{run_id}", r.get_run_status),
+    ("DELETE", "/api/v2/apps/runs/{run_id}", r.delete_run),
+    ("GET", "/api/v2/apps/runs/{run_id}/results", r.get_run_results),
     # the deprecated Filesystem API: the rest of the path is the file's
     ("GET", "/api/v2/files/{*}", r.fs_read),
     ("HEAD", "/api/v2/files/{*}", r.fs_head),
@@ -43,7 +52,8 @@ URLS = (
 
 
 class AIHubApp(VendorApp[AIHubBackend]):
-    """The emulated AI Hub API (Batches and the deprecated Filesystem API) as an ASGI app.
+    """The emulated AI Hub API (Batches, app runs and the deprecated Filesystem API) as an
+    ASGI app.
 
     Serves every path under ``/api/`` from ``backend``; a tenant is its bearer token.
     """

@@ -6,7 +6,7 @@ their Scale form and Scale's wording of the refusals the shared router and parse
 
 from __future__ import annotations
 
-from batchkit.emulator._errors import EmulatorError, ErrorFormat
+from batchkit.emulator._errors import Conflict, EmulatorError, ErrorFormat
 
 #: The base of every Scale refusal (the shared one: the format is the app's, not the error's).
 ScaleError = EmulatorError
@@ -28,3 +28,27 @@ class ScaleErrors(ErrorFormat):
         "query parameter {name!r} must be a non-negative integer of at most {digits} digits, "
         "got {value}"
     )
+
+
+class ContentTooLarge(EmulatorError):
+    """413: an uploaded file is larger than Scale's documented limit (80 MB per file).
+
+    The docs give the limit but not the status; 413 is HTTP's "Content Too Large"."""
+
+    status = 413
+
+
+class DuplicateTask(Conflict):
+    """409: the ``unique_id`` (or ``Idempotency-Key``) is already used for another task.
+
+    Answered as the docs' idempotency page shows, with both keys: ``{"status_code": 409,
+    "error": "The unique_id (\\"<uid>\\") is already used for a different task (<id>)."}``
+    (the page's example is not valid JSON: single quotes; served as valid JSON)."""
+
+    def __init__(self, message: str, *, task_id: str) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+
+    def body(self) -> dict[str, object]:
+        """The wire body."""
+        return {"status_code": self.status, "error": self.message}

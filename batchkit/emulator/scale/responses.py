@@ -13,12 +13,16 @@ import base64
 import binascii
 import datetime as dt
 import json
+import mimetypes
 import re
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, cast
 
-from starlette.datastructures import Headers
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.responses import JSONResponse
 
+from batchkit.emulator import _json as strict_json
 from batchkit.emulator import _request
 from batchkit.emulator._errors import BadRequest, Unauthorized
 from batchkit.emulator._input import MAX_DIGITS, excerpt, in_range, printable_ascii
@@ -29,6 +33,13 @@ from batchkit.emulator.scale.backend import (
     TASK_OUTCOMES,
     ScaleBackend,
     TaskOutcome,
+)
+from batchkit.emulator.scale.errors import ContentTooLarge, DuplicateTask
+from batchkit.emulator.scale.tasks import (
+    REVIEW_STATUSES,
+    TASK_STATUSES,
+    TOP_LEVEL_KEYS,
+    TaskStatus,
 )
 
 Call = _request.Call[ScaleBackend]
@@ -277,6 +288,245 @@ async def prioritize(call: Call) -> Answer:
     if key not in body:
         raise BadRequest("'priority' is required: an integer from 10 (lowest) to 30 (highest)")
     return call.backend.prioritize(call.tenant, call.params["name"], _integer(body[key], key))
+
+
+# ---- tasks ---------------------------------------------------------------------------------
+
+#: a task id as the emulator issues them (and a ``next_token``, which is one)
+_TASK_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def _strings(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise BadRequest(f"{key!r} must be an array of strings, got {excerpt(json.dumps(value))}")
+    return list(value)
+
+
+async def create_task(call: Call) -> Answer:
+    """``POST /v1/task/<type>`` → the task object (200).
+
+    The common fields are read here (``project``, ``batch``, ``instruction``,
+    ``callback_url``, ``metadata``, ``unique_id``, ``priority``, ``tags``,
+    ``clear_unique_id_on_error``); every other key is a type-specific parameter, stored in
+    ``params``. The ``Idempotency-Key`` header (Scale's alternative to ``unique_id``) is
+    honoured: a key used before is a 409. A duplicate is answered as the docs show, with
+    ``status_code`` beside ``error``.
+    """
+    body = await call.json_object()
+    unique_id = _string(body, "unique_id")
+    if unique_id == "":
+        raise BadRequest("'unique_id' must not be empty")
+    priority = body.get("priority")
+    clear = body.get("clear_unique_id_on_error")
+    if clear is not None and not isinstance(clear, bool):
+        raise BadRequest(f"'clear_unique_id_on_error' must be a boolean, got {json.dumps(clear)}")
+    try:
+        return call.backend.create_task(
+            call.tenant,
+            call.params["task"],
+            project=_string(body, "project"),
+            batch=_string(body, "batch"),
+            params={k: v for k, v in body.items() if k not in TOP_LEVEL_KEYS},
+            instruction=_string(body, "instruction"),
+            callback_url=_string(body, "callback_url"),
+            metadata=_object(body, "metadata"),
+            unique_id=unique_id,
+            priority=None if priority is None else _integer(priority, "priority"),
+            tags=_strings(body, "tags"),
+            clear_unique_id_on_error=bool(clear),
+            idempotency_key=call.headers.get("idempotency-key"),
+        )
+    except DuplicateTask as duplicate:
+        return JSONResponse(duplicate.body(), duplicate.status)
+
+
+async def get_task(call: Call) -> Answer:
+    """``GET /v1/task/<task_id>`` → the task object."""
+    return call.backend.get_task(call.tenant, call.params["task"])
+
+
+def _query_choice(call: Call, key: str, choices: tuple[str, ...]) -> str | None:
+    value = call.query.get(key)
+    if value is not None and value not in choices:
+        raise BadRequest(
+            f"query parameter {key!r} must be one of {', '.join(choices)}, got {excerpt(value)}"
+        )
+    return value
+
+
+async def list_tasks(call: Call) -> Answer:
+    """``GET /v1/tasks`` → ``{"docs", "total", "limit", "offset", "has_more", "next_token"}``.
+
+    Filters: ``project``, ``batch``, ``status``, ``type``, ``unique_id`` and ``tags``
+    (repeatable), ``start_time``/``end_time`` (``created_at``), ``completed_after``/
+    ``completed_before``, ``updated_after``/``updated_before``, ``customer_review_status``
+    (comma-joined). ``include_attachment_url`` is accepted (the URL's key is undocumented: no
+    URL is added); ``limited_response`` trims each task. ``limit`` 1-100 (default 100);
+    ``next_token`` pages.
+
+    The SDK refuses to list without a project or batch, and Scale's v2 docs expect one; the
+    SDK itself lists by ``unique_id`` alone (its 409 recovery), and no v1 source says the
+    server refuses a listing without any: it lists all the customer's tasks.
+    """
+    query = call.query
+    status = _query_choice(call, "status", TASK_STATUSES)
+    review = query.get("customer_review_status")
+    reviews = None
+    if review is not None:
+        reviews = [value.strip() for value in review.split(",")]
+        for value in reviews:
+            if value not in REVIEW_STATUSES:
+                raise BadRequest(
+                    "query parameter 'customer_review_status' must be a comma-joined list of "
+                    f"{', '.join(REVIEW_STATUSES)}, got {excerpt(review)}"
+                )
+    limit = call.query_int("limit")
+    if limit is None:
+        limit = MAX_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"query parameter 'limit' must be from 1 to {MAX_LIMIT}, got {limit}")
+    next_token = query.get("next_token") or None
+    if next_token is not None and not _TASK_ID.fullmatch(next_token):
+        raise BadRequest(
+            f"query parameter 'next_token' must be a next_token this API returned, got "
+            f"{excerpt(next_token)}"
+        )
+    call.query_bool("include_attachment_url")
+    return call.backend.list_tasks(
+        call.tenant,
+        project=query.get("project"),
+        batch=query.get("batch"),
+        status=cast(TaskStatus | None, status),
+        type=query.get("type"),
+        unique_ids=query.getlist("unique_id"),
+        tags=query.getlist("tags"),
+        start_time=_query_time(call, "start_time"),
+        end_time=_query_time(call, "end_time"),
+        completed_after=_query_time(call, "completed_after"),
+        completed_before=_query_time(call, "completed_before"),
+        updated_after=_query_time(call, "updated_after"),
+        updated_before=_query_time(call, "updated_before"),
+        customer_review_status=reviews,
+        limited_response=call.query_bool("limited_response"),
+        limit=limit,
+        next_token=next_token,
+    )
+
+
+async def cancel_task(call: Call) -> Answer:
+    """``POST /v1/task/<task_id>/cancel[?clear_unique_id=true]`` → the canceled task; any
+    body is ignored (the SDK sends none)."""
+    return call.backend.cancel_task(
+        call.tenant, call.params["task"], clear_unique_id=call.query_bool("clear_unique_id")
+    )
+
+
+# ---- files ---------------------------------------------------------------------------------
+
+#: room for the form's other fields and part headers, beyond the file's own limit
+_FORM_OVERHEAD = 1024 * 1024
+_FORM_FIELDS = ("display_name", "project_name", "reference_id", "metadata")
+
+
+def _metadata(value: Any, key: str = "metadata") -> dict[str, Any] | None:
+    """``metadata`` as an object: a JSON object, or a string holding one (the docs' upload
+    example sends ``json.dumps(...)``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = strict_json.loads(value.encode("utf-8", "surrogatepass"))
+        except (ValueError, RecursionError):
+            raise BadRequest(f"{key!r} must be a JSON object (or a string holding one)") from None
+    if not isinstance(value, dict):
+        raise BadRequest(f"{key!r} must be a JSON object (or a string holding one)")
+    return value
+
+
+def _mime_type(declared: str | None, name: str | None) -> str:
+    if declared and declared.lower() != "application/octet-stream":
+        return declared.split(";", 1)[0].strip()
+    guessed = mimetypes.guess_type(name or "")[0]
+    return guessed or "application/octet-stream"
+
+
+async def _form(call: Call) -> FormData:
+    content_type = call.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise BadRequest("the request must be multipart/form-data with a 'file' part")
+    limit = call.backend.max_file_size + _FORM_OVERHEAD
+
+    async def body() -> AsyncGenerator[bytes, None]:
+        received = 0
+        async for chunk in call.chunks():
+            received += len(chunk)
+            if received > limit:
+                raise ContentTooLarge(
+                    f"the upload is larger than {call.backend.max_file_size} bytes per file"
+                )
+            yield chunk
+
+    parser = MultiPartParser(call.headers, body(), max_files=8, max_fields=64)
+    try:
+        return await parser.parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"the multipart form is malformed: {exc.message}") from None
+
+
+async def upload_file(call: Call) -> Answer:
+    """``POST /v1/files/upload`` (multipart: ``file``, ``display_name``, ``project_name``,
+    ``reference_id``, ``metadata`` as a JSON string) → the File object (200)."""
+    form = await _form(call)
+    try:
+        fields: dict[str, str | None] = {}
+        for key in _FORM_FIELDS:
+            value = form.get(key)
+            if isinstance(value, UploadFile):
+                raise BadRequest(f"{key!r} must be a plain form field, not a file")
+            fields[key] = value or None
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise BadRequest("'file' is required: a file part of the multipart form")
+        if sum(isinstance(value, UploadFile) for _, value in form.multi_items()) > 1:
+            raise BadRequest("send one file per upload, in the 'file' part")
+        return call.backend.upload_file(
+            call.tenant,
+            size=upload.size or 0,
+            mime_type=_mime_type(upload.content_type, upload.filename),
+            display_name=fields["display_name"],
+            project_name=fields["project_name"],
+            reference_id=fields["reference_id"],
+            metadata=_metadata(fields["metadata"]),
+        )
+    finally:
+        await form.close()
+
+
+#: a URI scheme, then ':' (RFC 3986)
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
+
+
+async def import_file(call: Call) -> Answer:
+    """``POST /v1/files/import`` ``{"file_url", "project_name", "reference_id", "metadata",
+    "display_name"}`` → the File object (200). The URL is never fetched. Only ``file_url``
+    is documented for import (the SDK passes any other keyword through); the others are
+    read as upload's fields, ``metadata`` as a JSON object."""
+    body = await call.json_object()
+    file_url = _required(body, "file_url")
+    if not _URI.fullmatch(file_url):
+        raise BadRequest(f"'file_url' must be a URL, got {excerpt(file_url)}")
+    return call.backend.import_file(
+        call.tenant,
+        file_url=file_url,
+        mime_type=_mime_type(None, file_url.split("?", 1)[0]),
+        display_name=_string(body, "display_name") or None,
+        project_name=_string(body, "project_name") or None,
+        reference_id=_string(body, "reference_id") or None,
+        metadata=_object(body, "metadata"),
+    )
 
 
 # ---- emulator control ----------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The routes of the emulated Scale API, and the ASGI app serving them.
 
-Batch and project names travel percent-encoded with no safe characters (``a bc/def`` →
-``a%20bc%2Fdef``), so a name is always exactly one raw segment, whatever it contains (see
-:class:`~batchkit.emulator._routing.Router`).
+Batch and project names (and task ids) travel percent-encoded with no safe characters
+(``a bc/def`` → ``a%20bc%2Fdef``), so a name is always exactly one raw segment, whatever it
+contains (see :class:`~batchkit.emulator._routing.Router`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ URLS = (
     ("GET", "/v1/batches/{name}/status", r.batch_status),
     ("POST", "/v1/batches/{name}/setMetadata", r.set_metadata),
     ("POST", "/v1/batches/{name}/prioritize", r.prioritize),
+    # one path, two meanings: POST takes a task type, GET a task id (as Scale's API does)
+    ("POST", "/v1/task/{task}", r.create_task),
+    ("GET", "/v1/task/{task}", r.get_task),
+    ("POST", "/v1/task/{task}/cancel", r.cancel_task),
+    ("GET", "/v1/tasks", r.list_tasks),
+    ("POST", "/v1/files/upload", r.upload_file),
+    ("POST", "/v1/files/import", r.import_file),
     # emulator control, not part of Scale's API
     ("POST", "/_emulator/scale/batches/{name}/tasks", r.add_tasks),
     ("POST", "/_emulator/scale/batches/{name}/tasks/complete", r.complete_tasks),
@@ -33,7 +40,8 @@ URLS = (
 
 
 class ScaleApp(VendorApp[ScaleBackend]):
-    """The Scale AI v1 batch API (and the emulator's ``/_emulator/scale`` controls), as ASGI.
+    """The Scale AI v1 API (projects, batches, tasks, files; and the emulator's
+    ``/_emulator/scale`` controls), as ASGI.
 
     Serves ``backend``; a customer (tenant) is its API key, sent as the HTTP Basic user name.
     """

@@ -17,15 +17,14 @@ from ... import _sessions as sessions
 from ..._adapter import Adapter, BatchRef, FileData
 from ..._capabilities import Capability
 from ..._destinations import Dest, deliver
-from ..._errors import BatchkitError, ConfigError, InvalidInput, NotFound
+from ..._errors import BatchkitError, ConfigError, EmptyBatch, InvalidInput, NotFound
 from ..._flow import Flow, gather, primed
 from ..._http import request_root
 from ..._jobs import wait as wait_for
-from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job
+from ..._models import Batch, BatchFile, BatchState, BatchStatus, FileInfo, Job, Run
 from ..._pagination import by_offset, by_token
 from ..._ranged import read_resumable
 from ..._settings import (
-    MAX_SECONDS,
     CommonSettings,
     HttpOptions,
     at_least,
@@ -50,6 +49,7 @@ from ..._validate import (
 )
 from ..._validate import options as check_options
 from . import _protocol as wire
+from . import _runs as runs
 from ._wire import PartId
 
 log = logging.getLogger("batchkit.aihub")
@@ -87,9 +87,9 @@ class AIHubSettings(CommonSettings):
     multipart_threshold: int = attrs.field(default=MULTIPART_THRESHOLD, validator=at_least(1))
     #: parts of one file uploaded at once
     part_concurrency: int = attrs.field(default=4, validator=at_least(1))
-    #: first and largest wait between job polls, in seconds
-    poll_initial: float = attrs.field(default=0.2, validator=at_least(0, maximum=MAX_SECONDS))
-    poll_max: float = attrs.field(default=5.0, validator=at_least(0, maximum=MAX_SECONDS))
+    #: the app (`start` runs it on the batch), or a deployment id to run instead
+    app: str | None = attrs.field(default=None, validator=credential)
+    deployment: str | None = attrs.field(default=None, validator=credential)
 
 
 class AIHubAdapter(Adapter):
@@ -110,11 +110,15 @@ class AIHubAdapter(Adapter):
         | Capability.LIST_FILES
         | Capability.DELETE_FILES
         | Capability.DOWNLOAD_FILES
+        | Capability.RUNS
+        | Capability.RESULTS
     )
     env_settings: ClassVar[Mapping[str, str]] = {
         "AIHUB_API_TOKEN": "token",
         "AIHUB_IB_CONTEXT": "ib_context",
         "AIHUB_API_ROOT": "api_root",
+        "AIHUB_APP": "app",
+        "AIHUB_DEPLOYMENT": "deployment",
     }
     secret_settings: ClassVar[frozenset[str]] = frozenset({"token"})
 
@@ -537,6 +541,90 @@ class AIHubAdapter(Adapter):
         response = yield wire.fs_delete(path)
         job = wire.parse_job_accepted(response, "fs_delete")
         return (yield from self._finish(job, wait=wait, timeout=timeout))
+
+    # -- the labeling loop: app runs ----------------------------------------------------
+
+    @primed
+    def start(
+        self,
+        batch: BatchRef,
+        *,
+        app: str | None = None,
+        deployment: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Flow[Run]:
+        """Run an app (`app`, else the `app` setting) or a deployment (`deployment`, else
+        the `deployment` setting) on every file of the batch. A batch without files is
+        refused: the run would have nothing to process. `options`: `owner` (the app's
+        owner; `instabase` for Marketplace apps). Not retried once it may have reached
+        AI Hub (a run is not idempotent)."""
+        batch_id = self.batch_id(batch)
+        if app is None and deployment is None:
+            app, deployment = self.settings.app, self.settings.deployment
+        if (app is None) == (deployment is None):
+            raise InvalidInput(
+                "AI Hub runs an app or a deployment on the batch: pass app='<app name>' or "
+                "deployment='<id>' (or set app / deployment in the profile, or AIHUB_APP), "
+                "not both"
+                if app is not None
+                else "AI Hub runs an app or a deployment on the batch: pass app='<app name>' "
+                "or deployment='<id>', or set app / deployment in the profile (AIHUB_APP)"
+            )
+        extra = check_options(options)
+        unknown = sorted(set(extra) - {"owner"})
+        if unknown:
+            raise InvalidInput(f"unknown AI Hub start option(s) {unknown}: known: ['owner']")
+        owner = text("owner", extra["owner"]) if "owner" in extra else None
+        if app is not None:
+            call = runs.run_app(text("app", app), batch_id, owner)
+        else:
+            if owner is not None:
+                raise InvalidInput("owner= goes with app=, not with a deployment")
+            call = runs.run_deployment(path_segment("deployment", deployment), batch_id)
+        first, _, _ = wire.parse_file_page(
+            (yield wire.list_files(batch_id, page_size=1, token=None))
+        )
+        if not first:
+            raise EmptyBatch(
+                f"aihub batch {batch_id} has no files: upload them before starting a run; "
+                "it would have nothing to process",
+                provider=self.name,
+                batch_id=batch_id,
+            )
+        return runs.parse_run((yield call), "start", batch_id)
+
+    @primed
+    def get_run(self, run: Run | str) -> Flow[Run]:
+        """Poll a run once."""
+        known = run if isinstance(run, Run) else None
+        found = runs.parse_run((yield runs.get_run(self._run_id(run))), "wait")
+        if known is not None and not found.batch_id:
+            return attrs.evolve(found, batch_id=known.batch_id)
+        return found
+
+    @primed
+    def results(self, run: Run | str) -> Flow[None]:
+        """One `Result` per file the run processed, paged by `file_offset`."""
+        run_id = self._run_id(run)
+
+        def fetch(offset: int) -> Flow[tuple[list[Any], bool]]:
+            page, more, _ = runs.parse_results((yield runs.run_results(run_id, offset)))
+            return page, more
+
+        yield from by_offset(fetch, provider=self.name, operation="results", key=attrgetter("item"))
+
+    def _run_id(self, run: object) -> str:
+        if isinstance(run, Run):
+            if run.provider != self.name:
+                raise InvalidInput(
+                    f"run {run.id!r} came from provider {run.provider!r}, not {self.name!r}"
+                )
+            return path_segment("run id", run.id)
+        if isinstance(run, str):
+            return path_segment("run id", run)
+        raise InvalidInput(
+            f"expected a Run (as start returns) or a run id, got {type(run).__name__}"
+        )
 
 
 def _check_wait(wait: object, timeout: object) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, ClassVar, Self
@@ -11,14 +13,34 @@ from typing import Any, ClassVar, Self
 import attrs
 import httpx
 
-from ..._adapter import Adapter, BatchRef
+from ..._adapter import Adapter, BatchRef, FileData
 from ..._capabilities import Capability
-from ..._errors import ConfigError, Conflict, InvalidInput
-from ..._flow import Flow, primed
-from ..._models import Batch, BatchState, BatchStatus, Project
-from ..._pagination import by_offset
+from ..._errors import ConfigError, Conflict, EmptyBatch, InvalidInput
+from ..._flow import Flow, gather, primed
+from ..._models import (
+    Batch,
+    BatchFile,
+    BatchState,
+    BatchStatus,
+    ItemState,
+    Project,
+    Run,
+    Task,
+    TaskSpec,
+)
+from ..._pagination import by_offset, by_token
 from ..._settings import CommonSettings, HttpOptions, required_credential, structure_settings
-from ..._validate import batch_name, json_object, list_filters, text, url
+from ..._sources import open_source
+from ..._validate import (
+    batch_name,
+    file_name,
+    flag,
+    json_object,
+    list_filters,
+    positive_int,
+    text,
+    url,
+)
 from ..._validate import options as check_options
 from ..._validate import priority as check_priority
 from . import _protocol as wire
@@ -35,6 +57,11 @@ class ScaleSettings(CommonSettings):
 
     api_root: str = DEFAULT_API_ROOT
     api_key: str = attrs.field(repr=False, validator=required_credential)
+    #: the task each uploaded file becomes (`upload`, `upload_file`): its type, e.g.
+    #: "imageannotation", and its other fields (instruction, geometries...), the file going
+    #: in as its `attachment`
+    task_type: str | None = None
+    task_fields: dict[str, Any] | None = None
 
 
 class ScaleAdapter(Adapter):
@@ -54,10 +81,15 @@ class ScaleAdapter(Adapter):
         | Capability.PRIORITIZE
         | Capability.CALLBACKS
         | Capability.METADATA
+        | Capability.TASKS
+        | Capability.RUNS
+        | Capability.RESULTS
+        | Capability.UPLOAD_FILES
     )
     env_settings: ClassVar[Mapping[str, str]] = {
         "SCALE_API_KEY": "api_key",
         "SCALE_API_ROOT": "api_root",
+        "SCALE_TASK_TYPE": "task_type",
     }
     secret_settings: ClassVar[frozenset[str]] = frozenset({"api_key"})
 
@@ -65,6 +97,8 @@ class ScaleAdapter(Adapter):
 
     def __init__(self, settings: ScaleSettings) -> None:
         self.settings = settings
+        #: each batch's project, as tasks added to it name both (a batch never moves)
+        self._projects: dict[str, str | None] = {}
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
@@ -267,9 +301,9 @@ class ScaleAdapter(Adapter):
         text("type", type)
         if params is not None:
             params = json_object("params", params)
-        for label, flag in (("rapid", rapid), ("studio", studio)):
-            if flag is not None and not isinstance(flag, bool):
-                raise InvalidInput(f"{label} must be True, False or None, got {flag!r}")
+        for label, given_flag in (("rapid", rapid), ("studio", studio)):
+            if given_flag is not None and not isinstance(given_flag, bool):
+                raise InvalidInput(f"{label} must be True, False or None, got {given_flag!r}")
         for label, given in (("dataset_id", dataset_id), ("pipeline", pipeline)):
             if given is not None:
                 text(label, given)
@@ -295,3 +329,278 @@ class ScaleAdapter(Adapter):
                 ),
             )
             raise
+
+    # -- the labeling loop --------------------------------------------------------------
+
+    @primed
+    def upload_file(
+        self, batch: BatchRef, name: str, data: FileData, *, size: int | None = None
+    ) -> Flow[BatchFile]:
+        """The file becomes one task of the batch: it goes up through Scale's Files API,
+        and a task of the profile's `task_type` (with its `task_fields`) is made with it as
+        its `attachment` and the file name in its metadata (`batchkit_item`, what its
+        `Result` is named by). Idempotent per batch and name: its unique_id is derived from
+        both, so uploading the file again (a rerun) makes no second task."""
+        batch_id = self.batch_id(batch)
+        file_name(name)
+        task_type, fields = self._file_task()
+        if size is not None:
+            positive_int("size", size, minimum=0)
+        source = open_source(data)
+        try:
+            if size is not None and size != source.size:
+                raise InvalidInput(
+                    f"size={size} given for {name!r} but the data holds {source.size} bytes"
+                )
+            project = yield from self._project_of(batch_id)
+            attachment = wire.parse_attachment(
+                (yield wire.upload_file(name, source.as_file(), name))
+            )
+        finally:
+            source.close()
+        canonical = json.dumps([batch_id, name], separators=(",", ":"))
+        body = {
+            **fields,
+            "attachment": attachment,
+            "metadata": {"batchkit_item": name},
+            "unique_id": "batchkit-" + hashlib.sha256(canonical.encode()).hexdigest()[:40],
+        }
+        yield from self._add_one(batch_id, project, task_type, body, True)
+        return BatchFile(name=name, size=source.size)
+
+    def _project_of(self, batch: str) -> Flow[str | None]:
+        """The batch's project (fetched once per batch; `NotFound` for an unknown batch)."""
+        if batch not in self._projects:
+            found: Batch = yield from self.get_batch(batch)
+            self._projects[batch] = found.project
+        return self._projects[batch]
+
+    def upload(self, batch: BatchRef, sources: Any, **options: Any) -> Flow[Any]:
+        """The bulk upload (see `Adapter.upload`), refused before any request when no task
+        type is set for the files to become."""
+        self._file_task()
+        return super().upload(batch, sources, **options)
+
+    def _file_task(self) -> tuple[str, dict[str, Any]]:
+        """The task type and fields files become, from the settings; `ConfigError` if none."""
+        s = self.settings
+        if not s.task_type:
+            raise ConfigError(
+                "scale makes a task of each uploaded file, and no task type is set: put "
+                'task_type = "imageannotation" (and task_fields = {...}: instruction, '
+                "geometries...) in the profile, pass task_type= to connect, or set "
+                "SCALE_TASK_TYPE; or add tasks yourself with add_tasks"
+            )
+        fields = json_object("task_fields", s.task_fields) if s.task_fields else {}
+        reserved = sorted((_RESERVED | {"attachment"}) & set(fields))
+        if reserved:
+            raise ConfigError(
+                f"task_fields sets {reserved}: batchkit sets those for each uploaded file"
+            )
+        return text("task_type", s.task_type), fields
+
+    @primed
+    def add_tasks(
+        self, batch: BatchRef, specs: Iterable[TaskSpec], *, concurrency: int = 16
+    ) -> Flow[list[Task]]:
+        """Create one task per spec in the batch, `concurrency` at a time; returns them in
+        the order of `specs`. Idempotent: each task carries a `unique_id` (the spec's, or
+        one derived from the batch and the spec), and a task that already exists under it
+        in this batch (an earlier run, or a retry whose answer was lost) is returned, not
+        created twice. A spec's own `unique_id` used by a task elsewhere is a `Conflict`."""
+        name = self.batch_id(batch)
+        concurrency = positive_int("concurrency", concurrency)
+        if isinstance(specs, TaskSpec | str | bytes | dict):
+            raise InvalidInput("specs must be an iterable of TaskSpec: wrap one spec in a list")
+        try:
+            given = list(specs)
+        except TypeError:
+            raise InvalidInput(
+                f"specs must be an iterable of TaskSpec, got {type(specs).__name__}"
+            ) from None
+        checked = [_checked_spec(name, spec, i) for i, spec in enumerate(given)]
+        seen: dict[str, int] = {}
+        for i, (_, body, _) in enumerate(checked):
+            first = seen.setdefault(body["unique_id"], i)
+            if first != i:
+                raise InvalidInput(
+                    f"specs {first} and {i} are the same task (unique_id "
+                    f"{body['unique_id']!r}): give them distinct unique_id values"
+                )
+        project = yield from self._project_of(name)  # NotFound once, not per task
+        return (
+            yield from gather(
+                (self._add_one(name, project, *spec) for spec in checked), limit=concurrency
+            )
+        )
+
+    def _add_one(
+        self, batch: str, project: str | None, type_: str, body: dict[str, Any], derived: bool
+    ) -> Flow[Task]:
+        full = {**body, "batch": batch, **({"project": project} if project else {})}
+        try:
+            return wire.parse_task((yield wire.create_task(type_, full)), "add_tasks")
+        except Conflict as e:
+            uid = body["unique_id"]
+            # a derived unique_id names this batch and this spec: whoever made the task was
+            # batchkit adding this very task; a caller's own one only if our attempt might
+            # have (its answer was lost)
+            if not (derived or e.earlier_attempt_may_have_applied):
+                e.args = (
+                    f"scale add_tasks: unique_id {uid!r} is already used by another task "
+                    f"({wire.conflicting_task(e.vendor_message) or 'id not given'}); unique_ids "
+                    "are global across projects: pick another, or cancel that task with "
+                    "clear_unique_id=True",
+                )
+                raise
+            existing = yield from self._find_unique(uid)
+            if existing is None or existing.batch_id != batch or existing.type != type_:
+                raise
+            log.info("scale add_tasks: task %s (%s) already exists: returning it", existing.id, uid)
+            return existing
+
+    def _find_unique(self, unique_id: str) -> Flow[Task | None]:
+        page, _, _ = wire.parse_task_page((yield wire.list_tasks(unique_id=unique_id, limit=1)))
+        return page[0] if page else None
+
+    @primed
+    def get_task(self, task: Task | str) -> Flow[Task]:
+        """Fetch a task by id."""
+        return wire.parse_task((yield wire.get_task(_task_id(task))), "get_task")
+
+    @primed
+    def list_tasks(
+        self, batch: BatchRef, *, state: Any = None, limit: int | None = None
+    ) -> Flow[None]:
+        """The batch's tasks (newest first), following `next_token`; `state` an
+        `ItemState` (or its value) filters on the server."""
+        name = self.batch_id(batch)
+        status: str | None = None
+        if state is not None:
+            chosen = ItemState.__members__.get(str(getattr(state, "name", state)).upper())
+            if chosen is None:
+                known = ", ".join(repr(s.value) for s in ItemState)
+                raise InvalidInput(f"state must be an ItemState or one of {known}; got {state!r}")
+            status = wire.TASK_STATUS[chosen]
+        if limit is not None:
+            positive_int("limit", limit)
+        page = min(limit, wire.TASK_PAGE) if limit else wire.TASK_PAGE
+
+        def fetch(token: str | None) -> Flow[tuple[list[Task], str | None, bool]]:
+            call = wire.list_tasks(batch=name, status=status, limit=page, token=token)
+            return wire.parse_task_page((yield call))
+
+        yield from by_token(
+            fetch, provider=self.name, operation="list_tasks", key=attrgetter("id"), limit=limit
+        )
+
+    @primed
+    def cancel_task(self, task: Task | str, *, clear_unique_id: bool = False) -> Flow[Task]:
+        """Cancel a task no one has started (Scale refuses others); `clear_unique_id=True`
+        frees its unique_id for a new task."""
+        flag("clear_unique_id", clear_unique_id)
+        call = wire.cancel_task(_task_id(task), clear_unique_id=clear_unique_id)
+        return wire.parse_task((yield call), "cancel_task")
+
+    @primed
+    def start(
+        self,
+        batch: BatchRef,
+        *,
+        app: str | None = None,
+        deployment: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Flow[Run]:
+        """Start work on the batch's tasks: finalize a staging batch (Scale Rapid and
+        Studio); a batch of a standard project is worked from creation, so starting it
+        changes nothing. A batch without tasks is refused: nothing would ever complete."""
+        name = self.batch_id(batch)
+        for label, given in (("app", app), ("deployment", deployment)):
+            if given is not None:
+                raise InvalidInput(
+                    f"Scale batches run no {label}: their tasks are worked by Scale's "
+                    f"workforce; drop {label}= for Scale"
+                )
+        if check_options(options):
+            raise InvalidInput(f"Scale start takes no options, got {sorted(options or {})}")
+        status: BatchStatus = yield from self.status(name)
+        if status.counts is not None and not status.counts.total:
+            raise EmptyBatch(
+                f"scale batch {name!r} has no tasks: add them (add_tasks, or upload files) "
+                "before starting it; an empty batch would never complete",
+                provider=self.name,
+                batch_id=name,
+            )
+        if status.state is BatchState.STAGING:
+            yield from self.finalize(name)
+            status = yield from self.status(name)
+        return wire.run_of(status)
+
+    @primed
+    def get_run(self, run: Run | str) -> Flow[Run]:
+        """The batch's processing now: its state and task counts."""
+        name = _run_batch(self, run)
+        return wire.run_of((yield from self.status(name)))
+
+    @primed
+    def results(self, run: Run | str) -> Flow[None]:
+        """One `Result` per task of the batch: its state and `response`."""
+        name = _run_batch(self, run)
+
+        def fetch(token: str | None) -> Flow[tuple[list[Any], str | None, bool]]:
+            page = yield wire.list_tasks(batch=name, token=token)
+            tasks, following, more = wire.parse_task_page(page)
+            return [wire.task_result(t) for t in tasks], following, more
+
+        yield from by_token(fetch, provider=self.name, operation="results", key=_result_key)
+
+
+#: keys of a task body that a TaskSpec sets through its own fields, or the batch sets
+_RESERVED = frozenset({"project", "batch", "unique_id", "metadata"})
+
+
+def _checked_spec(batch: str, spec: object, index: int) -> tuple[str, dict[str, Any], bool]:
+    """(type, body without project and batch, whether the unique_id is derived)."""
+    if not isinstance(spec, TaskSpec):
+        raise InvalidInput(f"specs[{index}] must be a TaskSpec, got {type(spec).__name__}")
+    text(f"specs[{index}].type", spec.type)
+    fields = json_object(f"specs[{index}].fields", spec.fields)
+    reserved = sorted(_RESERVED & set(fields))
+    if reserved:
+        raise InvalidInput(
+            f"specs[{index}].fields sets {reserved}: the batch sets project and batch, and "
+            "unique_id / metadata are TaskSpec's own fields"
+        )
+    body: dict[str, Any] = dict(fields)
+    if spec.metadata is not None:
+        body["metadata"] = json_object(f"specs[{index}].metadata", spec.metadata)
+    derived = spec.unique_id is None
+    if spec.unique_id is not None:
+        body["unique_id"] = text(f"specs[{index}].unique_id", spec.unique_id)
+    else:
+        canonical = json.dumps([batch, spec.type, body], sort_keys=True, separators=(",", ":"))
+        body["unique_id"] = "batchkit-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+    return spec.type, body, derived
+
+
+def _task_id(task: object) -> str:
+    if isinstance(task, Task):
+        if task.provider != "scale":
+            raise InvalidInput(f"task {task.id!r} came from provider {task.provider!r}, not scale")
+        return task.id
+    return text("task id", task)
+
+
+def _run_batch(adapter: ScaleAdapter, run: object) -> str:
+    """The batch a run (or a batch name) is about."""
+    if isinstance(run, Run):
+        if run.provider != "scale":
+            raise InvalidInput(f"run {run.id!r} came from provider {run.provider!r}, not scale")
+        return adapter.batch_id(run.batch_id)
+    if isinstance(run, Batch | str):
+        return adapter.batch_id(run)
+    raise InvalidInput(f"expected a Run (as start returns) or a batch, got {type(run).__name__}")
+
+
+def _result_key(result: Any) -> str:
+    return str(result.raw.get("task_id", result.item))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -9,14 +10,28 @@ from typing import Any
 import httpx
 
 from ..._call import Call, Retry
+from ..._errors import ProviderError
 from ..._http import VendorErrors, segment
-from ..._models import Batch, BatchState, BatchStatus, Project, TaskCounts
+from ..._models import (
+    Batch,
+    BatchState,
+    BatchStatus,
+    ItemState,
+    Project,
+    Result,
+    Run,
+    RunState,
+    Task,
+    TaskCounts,
+)
 from ..._wire import json_body, parse, to_iso
 from ._wire import (
     WireBatch,
     WirePage,
     WireProject,
     WireStatus,
+    WireTask,
+    WireTaskPage,
     make_converter,
     normalize_page,
     normalize_status,
@@ -141,7 +156,181 @@ def list_projects() -> Call:
     return Call("list_projects", "GET", "projects")
 
 
+def create_task(type_: str, body: Mapping[str, Any]) -> Call:
+    """POST /task/<type>. Retried on transient errors: its `unique_id` makes a repeat a 409,
+    which the adapter resolves by looking the task up."""
+    return Call(
+        "add_tasks",
+        "POST",
+        f"task/{segment(type_)}",
+        json=dict(body),
+        ok=_OK,
+        retry=Retry.IDEMPOTENT,
+    )
+
+
+def upload_file(name: str, file: Any, display_name: str) -> Call:
+    """POST /files/upload, a multipart form (`file`, `display_name`). Retried: a repeat makes
+    a second copy of the file at worst, and Scale deletes files no task uses; the task made
+    from it is what must not repeat (its unique_id sees to that)."""
+    return Call(
+        "upload_file",
+        "POST",
+        "files/upload",
+        ok=_OK,
+        retry=Retry.IDEMPOTENT,
+        files={"file": (name, file, "application/octet-stream")},
+        form={"display_name": display_name},
+    )
+
+
+def parse_attachment(response: httpx.Response) -> str:
+    """The `attachment_url` (``scaledata://...``) of an uploaded or imported file: what a
+    task's `attachment` takes."""
+    data = json_body(response, provider=PROVIDER, operation="upload_file")
+    url = data.get("attachment_url") if isinstance(data, dict) else None
+    if not isinstance(url, str) or not url:
+        raise ProviderError(
+            "scale upload_file: the answer holds no attachment_url",
+            provider=PROVIDER,
+            operation="upload_file",
+            status=response.status_code,
+        )
+    return url
+
+
+def get_task(task_id: str) -> Call:
+    """GET /task/<id>."""
+    return Call("get_task", "GET", f"task/{segment(task_id)}")
+
+
+#: the most tasks one GET /tasks page holds (the SDK: "up to 100 at a time")
+TASK_PAGE = 100
+
+
+def list_tasks(
+    *,
+    batch: str | None = None,
+    project: str | None = None,
+    status: str | None = None,
+    unique_id: str | None = None,
+    limit: int = TASK_PAGE,
+    token: str | None = None,
+) -> Call:
+    """GET /tasks, one page (`next_token` from the previous one)."""
+    params: dict[str, str | int] = {"limit": limit}
+    for key, value in (
+        ("batch", batch),
+        ("project", project),
+        ("status", status),
+        ("unique_id", unique_id),
+        ("next_token", token),
+    ):
+        if value is not None:
+            params[key] = value
+    return Call("list_tasks", "GET", "tasks", params=params)
+
+
+def cancel_task(task_id: str, *, clear_unique_id: bool) -> Call:
+    """POST /task/<id>/cancel (`clear_unique_id=true` frees the unique_id for reuse)."""
+    params: dict[str, str | int] | None = {"clear_unique_id": "true"} if clear_unique_id else None
+    return Call("cancel_task", "POST", f"task/{segment(task_id)}/cancel", params=params, ok=_OK)
+
+
 # -- response parsers ------------------------------------------------------------------
+
+
+_ITEM_STATES = {
+    "pending": ItemState.PENDING,
+    "completed": ItemState.COMPLETED,
+    "error": ItemState.FAILED,
+    "canceled": ItemState.CANCELED,
+}
+#: the state names `list_tasks(state=...)` sends
+TASK_STATUS = {v: k for k, v in _ITEM_STATES.items()}
+
+
+def to_task(wire: WireTask, raw: Mapping[str, Any]) -> Task:
+    """A wire task as a neutral `Task` (an unknown status reads as pending: not done)."""
+    return Task(
+        provider=PROVIDER,
+        id=wire.task_id,
+        batch_id=wire.batch,
+        state=_ITEM_STATES.get(wire.status or "", ItemState.PENDING),
+        type=wire.type,
+        unique_id=wire.unique_id,
+        response=wire.response,
+        metadata=wire.metadata,
+        created_at=wire.created_at,
+        raw=raw,
+    )
+
+
+def parse_task(response: httpx.Response, operation: str) -> Task:
+    """A task object response."""
+    data = json_body(response, provider=PROVIDER, operation=operation)
+    wire = parse(_conv, WireTask, data, provider=PROVIDER, operation=operation)
+    return to_task(wire, data)
+
+
+def parse_task_page(response: httpx.Response) -> tuple[list[Task], str | None, bool]:
+    """A page of tasks, the next token, and whether more follow (the SDK stops on
+    `has_more` false; a page without `has_more` but with a token goes on)."""
+    data = json_body(response, provider=PROVIDER, operation="list_tasks")
+    page = parse(_conv, WireTaskPage, data, provider=PROVIDER, operation="list_tasks")
+    more = page.has_more if "has_more" in data else page.next_token is not None
+    tasks = [to_task(w, r) for w, r in zip(page.docs, data["docs"], strict=True)]
+    return tasks, page.next_token, more
+
+
+def task_result(task: Task) -> Result:
+    """A task as a neutral `Result`: the item is the file it was made from (metadata
+    `batchkit_item`), else its unique_id, else its id; the output its `response`."""
+    item = task.metadata.get("batchkit_item")
+    error = None
+    if task.state is ItemState.FAILED:
+        error = str(task.response.get("error", task.response)) if task.response else "error"
+    return Result(
+        item=str(item) if isinstance(item, str) else task.unique_id or task.id,
+        state=task.state,
+        output=task.response or {},
+        error=error,
+        raw=task.raw,
+    )
+
+
+def run_of(status: BatchStatus) -> Run:
+    """A batch's processing as a neutral `Run`: done when the batch completed, or when no
+    task is pending any more in a batch that is not staging."""
+    counts = status.counts or TaskCounts()
+    if status.state is BatchState.COMPLETED or (
+        status.state is BatchState.IN_PROGRESS and counts.total and not counts.pending
+    ):
+        state = RunState.COMPLETED
+    elif status.state in (BatchState.IN_PROGRESS, BatchState.STAGING):
+        state = RunState.RUNNING
+    else:
+        state = RunState.UNKNOWN
+    return Run(
+        provider=PROVIDER,
+        id=status.batch_id,
+        batch_id=status.batch_id,
+        state=state,
+        counts=counts,
+        raw=status.raw,
+    )
+
+
+def conflicting_task(error_text: str | None) -> str | None:
+    """The id of the task a 409 on a unique_id names ("... used for a different task
+    (<id>).", Scale's idempotent-requests page), if it does."""
+    if not error_text:
+        return None
+    match = _CONFLICT.search(error_text)
+    return match.group(1) if match else None
+
+
+_CONFLICT = re.compile(r"different task \(([^()\s]+)\)")
 
 
 def to_batch(wire: WireBatch, raw: Mapping[str, Any]) -> Batch:

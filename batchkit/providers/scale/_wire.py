@@ -56,6 +56,31 @@ class WireProject:
     param_history: list[dict[str, Any]] = attrs.Factory(list)
 
 
+@attrs.frozen
+class WireTask:
+    """A v1 task object (docs: tasks-object-overview); `batch` / `project` are names."""
+
+    task_id: str
+    status: str | None = None
+    type: str | None = None
+    batch: str | None = None
+    project: str | None = None
+    unique_id: str | None = None
+    created_at: datetime | None = None
+    response: dict[str, Any] | None = None
+    metadata: dict[str, Any] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class WireTaskPage:
+    """`GET /tasks`: `docs` and `has_more` (the SDK's stop condition), `next_token`."""
+
+    docs: list[WireTask]
+    has_more: bool = False
+    next_token: str | None = None
+    total: int | None = None
+
+
 def _datetime(value: Any, _: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
@@ -77,6 +102,9 @@ def make_converter() -> cattrs.Converter:
     c = strict_converter()
     c.register_structure_hook(datetime, _datetime)
     c.register_structure_hook_func(lambda t: t == dict[str, Any], _any_dict)
+    c.register_structure_hook_func(
+        lambda t: t == dict[str, Any] | None, lambda v, _: None if v is None else _any_dict(v, _)
+    )
     return c
 
 
