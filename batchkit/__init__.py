@@ -59,6 +59,7 @@ from ._registry import (
     providers_supporting,
     register_provider,
 )
+from ._export import write_results
 from ._save import save_to
 from ._upload import InvalidMode, ProgressCallback, Source, UploadProgress, VerifyMode
 from ._version import __version__
@@ -120,4 +121,5 @@ __all__ = [
     "resolve_settings",
     "save_to",
     "upload",
+    "write_results",
 ]
