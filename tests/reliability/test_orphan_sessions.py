@@ -21,10 +21,31 @@ from batchkit.emulator import Emulator, Latency
 DEADLINE = 60.0
 
 
+#: the killed upload, with the sync client or the async one (`connect_async` on asyncio)
+CHILD = {
+    "sync": """
+        import batchkit
+        p = batchkit.connect("aihub", **{settings!r})
+        p.upload({batch!r}, {path!r}, resume={journal!r})
+    """,
+    "async": """
+        import anyio, batchkit
+        async def main():
+            async with batchkit.connect_async("aihub", **{settings!r}) as p:
+                await p.upload({batch!r}, {path!r}, resume={journal!r})
+        anyio.run(main)
+    """,
+}
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX-only")
-def test_a_session_left_open_by_a_killed_upload_is_aborted_on_resume(tmp_path: Path) -> None:
-    """kill -9 while parts are in flight: a session stays open; the rerun with the same
-    journal aborts it, sends the file again, and the batch holds it byte-exact."""
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_session_left_open_by_a_killed_upload_is_aborted_on_resume(
+    tmp_path: Path, mode: str
+) -> None:
+    """kill -9 while parts are in flight (a sync or an async upload): a session stays open;
+    the rerun with the same journal (the same kind of client) aborts it, sends the file
+    again, and the batch holds it byte-exact."""
     in_flight = threading.Event()
     release = threading.Event()
 
@@ -40,11 +61,10 @@ def test_a_session_left_open_by_a_killed_upload_is_aborted_on_resume(tmp_path: P
         settings = {"api_root": emu.aihub_api_root, "token": "killed",
                     "multipart_threshold": 100_000}
         batch = batchkit.connect("aihub", **settings).create_batch("killed")
-        script = textwrap.dedent(f"""
-            import batchkit
-            p = batchkit.connect("aihub", **{settings!r})
-            p.upload({batch.id!r}, {str(tmp_path / "big.bin")!r}, resume={str(journal)!r})
-        """)
+        script = textwrap.dedent(CHILD[mode]).format(
+            settings=settings, batch=batch.id, path=str(tmp_path / "big.bin"),
+            journal=str(journal),
+        )
         child = subprocess.Popen([sys.executable, "-c", script])
         try:
             assert in_flight.wait(DEADLINE), "the child never sent a part"
@@ -62,7 +82,16 @@ def test_a_session_left_open_by_a_killed_upload_is_aborted_on_resume(tmp_path: P
 
         emu.latency = None
         p = batchkit.connect("aihub", **settings)
-        report = p.upload(batch, tmp_path / "big.bin", resume=journal, strict=True)
+        if mode == "sync":
+            report = p.upload(batch, tmp_path / "big.bin", resume=journal, strict=True)
+        else:
+
+            async def resume() -> batchkit.UploadReport:
+                async with batchkit.connect_async("aihub", **settings) as a:
+                    return await a.upload(batch, tmp_path / "big.bin", resume=journal,
+                                          strict=True)
+
+            report = anyio.run(resume)
 
         assert ["big.bin"] == [f.name for f in report.uploaded]
         assert [] == emu.aihub.open_sessions()
