@@ -8,6 +8,7 @@ from __future__ import annotations
 import ssl
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import httpx
@@ -105,3 +106,31 @@ def chunks(total: int, *, seed: int = 0, chunk: int = 1 << 20) -> Iterator[bytes
         yield piece[:size]
         sent += size
         counter += 1
+
+
+#: the emulated clock's start, in Unix seconds (tests on a `FakeClock`)
+START = 1_700_000_000.0
+
+
+class FakeClock:
+    """Unix seconds that only move when a test says so."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextmanager
+def hub_client(emu: Emulator, token: str | None = None) -> Iterator[httpx.Client]:
+    """An in-process client of the emulator's AI Hub API root as a fresh tenant."""
+    with httpx.Client(
+        transport=emu.transport(),
+        base_url=emu.aihub_api_root,
+        headers={"Authorization": f"Bearer {token or 'tok-' + uuid.uuid4().hex}"},
+    ) as client:
+        yield client

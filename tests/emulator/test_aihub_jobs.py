@@ -9,39 +9,13 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import quote
 
 import httpx
 import pytest
 
 from batchkit.emulator import Emulator
-
-START = 1_700_000_000.0
-
-
-class FakeClock:
-    """Unix seconds that only move when a test says so."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@contextmanager
-def hub_client(emu: Emulator, token: str | None = None) -> Iterator[httpx.Client]:
-    """An in-process client of the emulator's AI Hub API root as a fresh tenant."""
-    with httpx.Client(
-        transport=emu.transport(),
-        base_url=emu.aihub_api_root,
-        headers={"Authorization": f"Bearer {token or 'tok-' + uuid.uuid4().hex}"},
-    ) as client:
-        yield client
+from tests.emulator._aihub_helpers import FakeClock, create_batch, hub_client, upload
 
 
 @pytest.fixture
@@ -62,16 +36,6 @@ def hub(emu: Emulator) -> Iterator[httpx.Client]:
         yield client
 
 
-def create_batch(hub: httpx.Client, name: str = "batch") -> int:
-    response = hub.post("/v2/batches", json={"name": name})
-    assert 200 == response.status_code, response.text
-    batch_id: int = response.json()["id"]
-    return batch_id
-
-
-def upload(hub: httpx.Client, batch_id: int, name: str, content: bytes = b"data") -> None:
-    response = hub.put(f"/v2/batches/{batch_id}/files/{quote(name, safe='')}", content=content)
-    assert 204 == response.status_code, response.text
 
 
 def names(hub: httpx.Client, batch_id: int) -> list[str]:

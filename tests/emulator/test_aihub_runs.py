@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -30,8 +29,8 @@ from batchkit.emulator.aihub import (
     FAIL_DEPLOYMENT_ID,
     AIHubBackend,
 )
+from tests.emulator._aihub_helpers import START, FakeClock, create_batch, hub_client, upload
 
-START = 1_700_000_000.0
 START_NS = 1_700_000_000_000_000_000
 RUNS = "/v2/apps/runs"
 #: every status of the spec's ``run`` schema (there is no PENDING)
@@ -56,28 +55,6 @@ ALL_FLAGS = {
 }
 
 
-class FakeClock:
-    """Unix seconds that only move when a test says so."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@contextmanager
-def hub_client(emu: Emulator, token: str | None = None) -> Iterator[httpx.Client]:
-    """An in-process client of the emulator's AI Hub API root as a fresh tenant."""
-    with httpx.Client(
-        transport=emu.transport(),
-        base_url=emu.aihub_api_root,
-        headers={"Authorization": f"Bearer {token or 'tok-' + uuid.uuid4().hex}"},
-    ) as client:
-        yield client
 
 
 @pytest.fixture
@@ -98,16 +75,6 @@ def hub(emu: Emulator) -> Iterator[httpx.Client]:
         yield client
 
 
-def create_batch(hub: httpx.Client, name: str = "batch") -> int:
-    response = hub.post("/v2/batches", json={"name": name})
-    assert 200 == response.status_code, response.text
-    batch_id: int = response.json()["id"]
-    return batch_id
-
-
-def upload(hub: httpx.Client, batch_id: int, name: str, content: bytes = b"data") -> None:
-    response = hub.put(f"/v2/batches/{batch_id}/files/{quote(name, safe='')}", content=content)
-    assert 204 == response.status_code, response.text
 
 
 def batch_with(hub: httpx.Client, files: dict[str, bytes]) -> int:
