@@ -1,6 +1,6 @@
 """batchkit benchmarks: each prints its figures and the ratio against a baseline, one run.
 
-    python benchmarks/run.py            # all of B1..B6
+    python benchmarks/run.py            # all of B1..B7
     python benchmarks/run.py b1 b3      # some
     python benchmarks/run.py --quick    # smaller sizes (a smoke run, not the reported figures)
 
@@ -387,7 +387,67 @@ def b6(quick: bool) -> None:
     ])
 
 
-BENCHMARKS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b6": b6}
+# -- B7 --------------------------------------------------------------------------------
+
+
+def b7(quick: bool) -> None:
+    """2,000 Scale tasks added and 2,000 results read at 20 ms latency: `add_tasks` +
+    `results` vs a sequential loop of the same calls (POST /task, then GET /tasks pages)."""
+    n = 200 if quick else 2000
+    boxes = {"box": {"objects_to_annotate": ["cat"]}}
+    with emulator_process("--latency", "0.020") as (url, _):
+        root = url + "/v1"
+        p = batchkit.connect("scale", api_root=root, api_key="b7")
+        p.create_project("b7", type="imageannotation")
+        kit_batch = p.create_batch("b7-kit", project="b7")
+        p.create_batch("b7-raw", project="b7")
+        specs = [
+            batchkit.TaskSpec("imageannotation", {"attachment": f"https://img.test/{i}.png",
+                                                  "geometries": boxes})
+            for i in range(n)
+        ]
+        reset_rss_peak()
+        before = rss_now_mib()
+
+        def kit() -> int:
+            p.add_tasks(kit_batch, specs)
+            return sum(1 for _ in p.results(kit_batch))
+
+        def raw() -> int:
+            with httpx.Client(base_url=root, auth=("b7", "")) as c:
+                for i in range(n):
+                    c.post("/task/imageannotation", json={
+                        "project": "b7", "batch": "b7-raw", "unique_id": f"raw-{i}",
+                        "attachment": f"https://img.test/{i}.png", "geometries": boxes,
+                    }).raise_for_status()
+                count, token = 0, None
+                while True:
+                    params: dict[str, str | int] = {"batch": "b7-raw", "limit": 100}
+                    if token:
+                        params["next_token"] = token
+                    page = c.get("/tasks", params=params).json()
+                    count += len(page["docs"])
+                    token = page.get("next_token")
+                    if not page.get("has_more") or not token:
+                        return count
+
+        counts: dict[str, int] = {}
+        t_kit = timed(lambda: counts.__setitem__("kit", kit()))
+        growth = rss_peak_mib() - before
+        t_raw = timed(lambda: counts.__setitem__("raw", raw()))
+        assert {"kit": n, "raw": n} == counts
+    ratio = t_raw / t_kit
+    RESULTS["B7"] = {"tasks": n, "batchkit_s": t_kit, "raw_s": t_raw, "speedup": ratio,
+                     "client_rss_growth_mib": growth}
+    report(f"B7 {n} Scale tasks added and {n} results read, 20 ms latency", [
+        ("batchkit add_tasks + results", f"{t_kit:.2f} s  {n / t_kit:.0f} tasks/s"),
+        ("sequential POST /task + GET /tasks loop", f"{t_raw:.2f} s  {n / t_raw:.0f} tasks/s"),
+        ("speedup", f"{ratio:.1f}x"),
+        ("client peak RSS growth", f"{growth:.0f} MiB"),
+    ])
+
+
+BENCHMARKS = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b6": b6, "b7": b7}
 
 
 def main() -> int:
