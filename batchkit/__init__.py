@@ -33,6 +33,7 @@ from ._errors import (
     UnsupportedOperation,
     UploadIncomplete,
 )
+from ._export import write_results
 from ._models import (
     Batch,
     BatchFile,
@@ -59,7 +60,6 @@ from ._registry import (
     providers_supporting,
     register_provider,
 )
-from ._export import write_results
 from ._save import save_to
 from ._upload import InvalidMode, ProgressCallback, Source, UploadProgress, VerifyMode
 from ._version import __version__

@@ -82,6 +82,9 @@ class Batch:
     state: BatchState = BatchState.UNKNOWN
     created_at: datetime | None = None
     owner: str | None = None
+    #: the batch's priority, 10 (lowest) to 30 (highest), where the vendor has one (Scale;
+    #: None until one is set)
+    priority: int | None = None
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
 
 

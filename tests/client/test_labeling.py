@@ -445,3 +445,12 @@ def test_a_result_is_a_plain_value(kit):
     """Results compare by value (raw excluded), so pipelines can test them."""
     assert Result("a", ItemState.COMPLETED, {"x": 1}) == Result("a", ItemState.COMPLETED, {"x": 1})
     assert batchkit.Capability.RESULTS in batchkit.capability_matrix()["aihub"]
+
+
+def test_a_scale_batch_shows_its_priority(kit):
+    """Batch.priority is the batch's priority once set (None before, and on AI Hub)."""
+    answers = iter([{"name": "b1", "project": "p", "status": "staging"},
+                    {"name": "b1", "project": "p", "status": "staging", "priority": 25}])
+    rec = kit.Recorder(lambda r: httpx.Response(200, json=next(answers)))
+    provider = kit.scale(rec.transport)
+    assert (None, 25) == (provider.get_batch("b1").priority, provider.get_batch("b1").priority)

@@ -342,6 +342,7 @@ def to_batch(wire: WireBatch, raw: Mapping[str, Any]) -> Batch:
         project=wire.project,
         state=_STATES.get(wire.status or "", BatchState.UNKNOWN),
         created_at=wire.created_at,
+        priority=wire.priority,
         raw=raw,
     )
 
