@@ -9,8 +9,10 @@ from ._emulator import emulator
 from ._files import files
 from ._projects import projects
 from ._root import cli
+from ._runs import results, runs
+from ._tasks import tasks
 
-for command in (providers, config, projects, batches, files, emulator, demo):
+for command in (providers, config, projects, batches, files, tasks, runs, results, emulator, demo):
     cli.add_command(command)
 
 __all__ = ["cli"]

@@ -27,7 +27,8 @@ class ExitCode(enum.IntEnum):
     ERROR = 1
     #: bad command line, `InvalidInput` or `ConfigError`
     USAGE = 2
-    #: the vendor answered with an error or could not be reached; a job failed or timed out
+    #: the vendor answered with an error or could not be reached; a job or run failed or
+    #: timed out
     PROVIDER = 3
     #: an upload finished but some files did not make it
     PARTIAL_UPLOAD = 4
@@ -41,8 +42,15 @@ class ExitCode(enum.IntEnum):
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (ExitCode.OK, "success"),
     (ExitCode.ERROR, "unexpected error (run with --debug for the traceback)"),
-    (ExitCode.USAGE, "usage error: bad option or argument, invalid input, configuration error"),
-    (ExitCode.PROVIDER, "vendor / HTTP error (not found, auth, server), job failed or timed out"),
+    (
+        ExitCode.USAGE,
+        "usage error: bad option or argument, invalid input, configuration error, "
+        "nothing in the batch to start",
+    ),
+    (
+        ExitCode.PROVIDER,
+        "vendor / HTTP error (not found, auth, server), job or run failed or timed out",
+    ),
     (ExitCode.PARTIAL_UPLOAD, "partial upload: some files failed (the others are in the batch)"),
     (ExitCode.UNSUPPORTED, "the provider does not support the operation"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
