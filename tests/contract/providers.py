@@ -93,6 +93,8 @@ class Setup:
     sent: Callable[[], int]
     #: the same provider as another tenant
     other: Callable[[str], Setup]
+    #: bytes in the multipart scenario's file (cassette mode makes it small)
+    big_file_size: int = 320_000
 
 
 def _aihub(emu: Emulator, credential: str, connect: Connect) -> Setup:

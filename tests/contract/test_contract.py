@@ -1,5 +1,6 @@
 """The same neutral scenarios against every registered provider, sync and async, on loopback
-and (the emulated vendors) through the in-process transports.
+and (the emulated vendors) through the in-process transports and from cassettes (see
+tests/contract/cassettes.py, which also lists the scenarios cassette mode leaves out).
 
 A scenario marked `@needs(Capability.X)` runs only for providers declaring X (chosen at
 collection, so nothing is skipped); the missing ones are covered by
@@ -20,6 +21,7 @@ from batchkit import Capability
 from batchkit._capabilities import OPERATION_CAPABILITY
 from batchkit._registry import provider_class
 from batchkit.emulator import Emulator
+from tests.contract.cassettes import cassette_setup, replayed
 from tests.contract.providers import (
     EMULATED,
     SETUPS,
@@ -50,6 +52,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ]
     params = [(name, mode) for name in names for mode in ("sync", "async")]
     params += [(n, f"{m}-in-process") for n in names if n in EMULATED for m in ("sync", "async")]
+    scenario = metafunc.definition.originalname
+    params += [(n, f"{m}-cassette") for n in names if replayed(scenario, n)
+               for m in ("sync", "async")]
     metafunc.parametrize("setup", params, indirect=True, ids=[f"{n}-{m}" for n, m in params])
 
 
@@ -75,7 +80,7 @@ def setup(
     portal: BlockingPortal,
 ) -> Iterator[Setup]:
     """A provider connected to its service as a fresh tenant: sync or async, on loopback or
-    (the emulated vendors) in-process."""
+    (the emulated vendors) in-process or from a cassette."""
     name, mode = request.param
     factory = SETUPS.get(name)
     if factory is None:
@@ -85,6 +90,11 @@ def setup(
         )
     is_async = mode.startswith("async")
     connect = async_connect(portal) if is_async else sync_connect
+    if mode.endswith("cassette"):
+        with cassette_setup(name, request.node.originalname, factory, connect,
+                            is_async=is_async) as s:
+            yield s
+        return
     emulator = served_emulator
     if mode.endswith("in-process"):
         emulator = inproc_emulator
@@ -157,7 +167,7 @@ def test_uploaded_files_are_listed_and_read_back_byte_exact(setup: Setup) -> Non
 def test_big_file_goes_multipart_and_arrives_intact(setup: Setup, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A file above the multipart threshold uploads in parts and reads back identical."""
     p = setup.provider
-    data = hashlib.sha256(b"seed").digest() * 10_000  # 320 KB, several parts
+    data = hashlib.sha256(b"seed").digest() * (setup.big_file_size // 32)
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     batch = p.create_batch("multipart", **setup.create_kwargs)
