@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, Self
 
 from ._capabilities import OPERATION_CAPABILITY, Capability, capability
 from ._destinations import Dest, deliver
+from ._download import download_flow
 from ._errors import InvalidInput, UnsupportedOperation
 from ._flow import Flow
 from ._models import Batch, BatchFile, BatchState, BatchStatus, Job, Run, Task, TaskSpec
@@ -26,7 +27,7 @@ from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode, upload_f
 from ._validate import byte_range, file_name, seconds
 
 if TYPE_CHECKING:
-    from ._models import UploadReport
+    from ._models import DownloadReport, UploadReport
     from ._settings import CommonSettings, HttpOptions
 
 #: what `upload_file` accepts: the bytes, a path to a file, or a binary stream
@@ -328,6 +329,17 @@ class Adapter(abc.ABC):
             strict=strict,
             invalid=invalid,
         )
+
+    def download(
+        self,
+        batch: BatchRef,
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = 16,
+        strict: bool = False,
+    ) -> Flow[DownloadReport]:
+        """See `BatchProvider.download`: checked before this returns, then one flow."""
+        return download_flow(self, batch, folder, concurrency=concurrency, strict=strict)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

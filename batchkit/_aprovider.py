@@ -34,7 +34,7 @@ from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 if TYPE_CHECKING:
     from ._adrive import AsyncDriver
     from ._http import AsyncHttpSession
-    from ._models import UploadReport
+    from ._models import DownloadReport, UploadReport
     from ._settings import CommonSettings
 
 T = TypeVar("T")
@@ -332,6 +332,19 @@ class AsyncBatchProvider:
                 strict=strict,
                 invalid=invalid,
             )
+        )
+
+    async def download(
+        self,
+        batch: BatchRef,
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = 16,
+        strict: bool = False,
+    ) -> DownloadReport:
+        """`BatchProvider.download`, awaited: `concurrency` files in flight as tasks."""
+        return await self._run(
+            self.adapter.download(batch, folder, concurrency=concurrency, strict=strict)
         )
 
     def __repr__(self) -> str:

@@ -47,6 +47,7 @@ OPERATION_CAPABILITY: dict[str, Capability] = {
     "list_files": Capability.LIST_FILES,
     "delete_file": Capability.DELETE_FILES,
     "download_file": Capability.DOWNLOAD_FILES,
+    "download": Capability.DOWNLOAD_FILES,
     "finalize": Capability.FINALIZE,
     "prioritize": Capability.PRIORITIZE,
     "set_metadata": Capability.METADATA,

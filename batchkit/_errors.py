@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._models import Job, Run, UploadReport
+    from ._models import DownloadReport, Job, Run, UploadReport
 
 
 class BatchkitError(Exception):
@@ -148,5 +148,13 @@ class UploadIncomplete(BatchkitError):
     """Some files of an upload did not make it; `report` lists which, and why."""
 
     def __init__(self, message: str, *, report: UploadReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class DownloadIncomplete(BatchkitError):
+    """Some files of a bulk download did not make it; `report` lists which, and why."""
+
+    def __init__(self, message: str, *, report: DownloadReport) -> None:
         super().__init__(message)
         self.report = report

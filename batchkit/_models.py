@@ -279,3 +279,33 @@ class Task:
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
     created_at: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+
+
+@attrs.frozen
+class DownloadReport:
+    """The result of `provider.download`: every file of the batch, downloaded, skipped (the
+    folder already held it with its size) or failed (with why)."""
+
+    batch_id: str
+    folder: str
+    files: tuple[FileOutcome, ...] = ()
+
+    @property
+    def downloaded(self) -> list[FileOutcome]:
+        """Files written in this run."""
+        return [f for f in self.files if f.status == "downloaded"]
+
+    @property
+    def skipped(self) -> list[FileOutcome]:
+        """Files the folder already held with the batch's size (an earlier run's)."""
+        return [f for f in self.files if f.status == "skipped"]
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        """Files that did not make it, each with its reason."""
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """True when no file failed."""
+        return not self.failed

@@ -45,7 +45,7 @@ from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 if TYPE_CHECKING:
     from ._aprovider import AsyncBatchProvider
     from ._http import HttpSession
-    from ._models import UploadReport
+    from ._models import DownloadReport, UploadReport
     from ._settings import CommonSettings
 
 T = TypeVar("T")
@@ -393,6 +393,24 @@ class BatchProvider:
                 strict=strict,
                 invalid=invalid,
             )
+        )
+
+    def download(
+        self,
+        batch: BatchRef,
+        folder: str | os.PathLike[str],
+        *,
+        concurrency: int = 16,
+        strict: bool = False,
+    ) -> DownloadReport:
+        """Download every file of the batch into `folder` (made if missing), `concurrency`
+        at a time: the mirror of `upload`. Each file is written atomically (a failure leaves
+        no partial file) and checked against the listed size; a file the folder already
+        holds with that size is skipped, so a rerun resumes. A file that fails is reported
+        and the rest go on; `strict=True` then raises `DownloadIncomplete`. Needs
+        `LIST_FILES` and `DOWNLOAD_FILES`."""
+        return self._run(
+            self.adapter.download(batch, folder, concurrency=concurrency, strict=strict)
         )
 
     def __repr__(self) -> str:

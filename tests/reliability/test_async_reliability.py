@@ -775,6 +775,8 @@ def _aihub_refusals(folder: Path) -> dict[str, tuple[Callable[[Any], Any], type[
         "wait timeout": (lambda p: p.wait("r1", timeout=-1), InvalidInput),
         "wait run": (lambda p: p.wait(batchkit.Run("scale", "b", "b")), InvalidInput),
         "results": (lambda p: p.results(["r1"]), InvalidInput),
+        "download folder": (lambda p: p.download("7", "x\0"), InvalidInput),
+        "download concurrency": (lambda p: p.download("7", folder, concurrency=0), InvalidInput),
     }
 
 
@@ -815,6 +817,7 @@ def _scale_refusals(folder: Path) -> dict[str, tuple[Callable[[Any], Any], type[
         "get_run": (lambda p: p.get_run(None), InvalidInput),
         "wait": (lambda p: p.wait("b", timeout=float("inf")), InvalidInput),
         "results": (lambda p: p.results(""), InvalidInput),
+        "download": (lambda p: p.download("b", folder), UnsupportedOperation),
     }
 
 

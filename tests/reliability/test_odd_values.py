@@ -560,6 +560,20 @@ def is_not_none(value: Any) -> bool:
     return value is not None
 
 
+def bad_folder(value: Any) -> bool:
+    """A download folder: a usable local path (str or PathLike) that is not a file."""
+    if not isinstance(value, str | os.PathLike) or isinstance(value, bool):
+        return True
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text or "\x00" in text:
+        return True
+    try:
+        path = Path(text)
+        return (path.exists() and not path.is_dir()) or len(os.fsencode(path.name)) > 255
+    except (OSError, ValueError):
+        return True
+
+
 def never(_: Any) -> bool:
     return False
 
@@ -957,6 +971,12 @@ LIB_SLOTS: list[Slot] = [
     Slot("aihub.wait(timeout=)", lambda w, v: w.aihub.wait("no-such-run", timeout=v), bad_seconds),
     Slot("aihub.wait(run)", lambda w, v: w.aihub.wait(v, timeout=1), bad_run_ref),
     Slot("aihub.results(run)", lambda w, v: w.aihub.results(v), bad_run_ref, lazy=True),
+    Slot("aihub.download(folder)", lambda w, v: w.aihub.download(w.batch, v), bad_folder),
+    Slot(
+        "aihub.download(concurrency=)",
+        lambda w, v: w.aihub.download(w.batch, w.dir / "dl", concurrency=v),
+        bad_int(1),
+    ),
     Slot("aihub.add_tasks(specs)", lambda w, v: w.aihub.add_tasks(w.batch, v), always),
     Slot("aihub.get_task(task)", lambda w, v: w.aihub.get_task(v), always),
     Slot("aihub.list_tasks(batch)", lambda w, v: w.aihub.list_tasks(v), always, lazy=True),
@@ -1243,6 +1263,7 @@ LIB_SLOTS: list[Slot] = [
         not_bool,
     ),
     Slot("scale.start(batch)", lambda w, v: w.scale.start(v), bad_scale_ref, _scale_batches),
+    Slot("scale.download(folder)", lambda w, v: w.scale.download(w.scale_batch, v), always),
     Slot("scale.start(app=)", lambda w, v: w.scale.start(w.scale_batch, app=v), is_not_none),
     Slot("scale.get_run(run)", lambda w, v: w.scale.get_run(v), bad_scale_run),
     Slot("scale.wait(timeout=)", lambda w, v: w.scale.wait("no-such", timeout=v), bad_seconds),
