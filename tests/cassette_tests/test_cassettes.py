@@ -64,6 +64,15 @@ my_vcr = vcr.VCR(
 )
 
 
+def cassette(name: str) -> Any:
+    """`my_vcr.use_cassette(name)`; when recording, the old file goes first: record mode
+    "all" keeps interactions the new run does not replace (stale multipart parts, with
+    session ids of their own, would pile up)."""
+    if RECORDING:
+        (CASSETTES / name).unlink(missing_ok=True)
+    return my_vcr.use_cassette(name)
+
+
 @contextmanager
 def roots() -> Iterator[tuple[str, str]]:
     """API roots: a live emulator while recording, a dead loopback port on replay."""
@@ -101,7 +110,7 @@ def _aihub(connect: Connect, root: str) -> Any:
 def test_aihub_every_operation_replays_from_cassette(connect: Connect) -> None:
     """Batches, single and multipart upload, listing, ranged download, jobs, Filesystem API."""
     payload = bytes(range(256)) * 160  # 40 KB: multipart in three 16 KB parts
-    with roots() as (aihub_root, _), my_vcr.use_cassette("aihub_operations.yaml"):
+    with roots() as (aihub_root, _), cassette("aihub_operations.yaml"):
         p = _aihub(connect, aihub_root)
         batch = p.create_batch("cassette batch", project=None)
         assert batch.id.isdigit()
@@ -134,7 +143,7 @@ def test_aihub_every_operation_replays_from_cassette(connect: Connect) -> None:
 def test_scale_every_operation_replays_from_cassette(connect: Connect) -> None:
     """Projects, batches with awkward names, status counts, finalize, list, prioritize."""
     name = "kittens 2026/11 #1?ü"
-    with roots() as (_, scale_root), my_vcr.use_cassette("scale_operations.yaml"):
+    with roots() as (_, scale_root), cassette("scale_operations.yaml"):
         p = connect("scale", api_root=scale_root, api_key=SCALE_KEY)
         project = p.create_project("cassette-project", type="imageannotation",  # type: ignore[attr-defined]
                                    params={"instruction": "label kittens"}, studio=True)
