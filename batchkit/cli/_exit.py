@@ -30,7 +30,7 @@ class ExitCode(enum.IntEnum):
     #: the vendor answered with an error or could not be reached; a job or run failed or
     #: timed out
     PROVIDER = 3
-    #: an upload finished but some files did not make it
+    #: an upload (or a download --all) finished but some files did not make it
     PARTIAL_UPLOAD = 4
     #: the provider does not support the operation
     UNSUPPORTED = 5
@@ -51,7 +51,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
         ExitCode.PROVIDER,
         "vendor / HTTP error (not found, auth, server), job or run failed or timed out",
     ),
-    (ExitCode.PARTIAL_UPLOAD, "partial upload: some files failed (the others are in the batch)"),
+    (
+        ExitCode.PARTIAL_UPLOAD,
+        "partial upload or download --all: some files failed (the others made it)",
+    ),
     (ExitCode.UNSUPPORTED, "the provider does not support the operation"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
 )

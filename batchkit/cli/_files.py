@@ -217,12 +217,20 @@ def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 @files.command("download")
 @click.argument("batch_id", metavar="BATCH")
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Every file of BATCH into the folder -o (default: .), concurrently; files already "
+    "there with their size are skipped, so a rerun resumes.",
+)
+@click.option("--concurrency", type=int, default=16, show_default=True, help="With --all.")
 @click.option(
     "-o",
     "--output",
     metavar="PATH",
-    help="Where to write (default: ./NAME; '-' for stdout).",
+    help="Where to write (default: ./NAME; '-' for stdout; with --all, the folder).",
 )
 @click.option(
     "--range",
@@ -236,11 +244,20 @@ def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) 
 def files_download(
     state: State,
     batch_id: str,
-    name: str,
+    name: str | None,
+    everything: bool,
+    concurrency: int,
     output: str | None,
     byte_range: tuple[int, int | None] | None,
 ) -> None:
-    """Download the file NAME of BATCH."""
+    """Download the file NAME of BATCH, or with --all every file of it."""
+    if everything:
+        if name is not None or byte_range is not None or output == "-":
+            raise click.UsageError("--all takes no NAME, --range or '-o -': only -o FOLDER")
+        _download_all(state, batch_id, output or ".", concurrency)
+        return
+    if name is None:
+        raise click.UsageError("give the file's NAME, or --all for every file of BATCH")
     provider = state.provider()
     start, end = byte_range or (0, None)
     if output == "-":
@@ -276,3 +293,21 @@ def files_delete(state: State, batch_id: str, name: str) -> None:
         emit_json({"batch_id": batch_id, "name": name, "deleted": True})
         return
     state.console.print(Text(f"deleted {name} from batch {batch_id}"))
+
+
+def _download_all(state: State, batch_id: str, folder: str, concurrency: int) -> None:
+    """`files download --all`: the batch into `folder`; exit 4 if a file did not make it."""
+    report = state.provider().download(batch_id, folder, concurrency=concurrency)
+    if state.json:
+        emit_json(report)
+    else:
+        for failed in report.failed:
+            state.console.print(Text(f"failed: {failed.name}: {failed.reason}", style="red"))
+        state.console.print(
+            Text(
+                f"{len(report.downloaded)} downloaded, {len(report.skipped)} already there, "
+                f"{len(report.failed)} failed, into {report.folder}"
+            )
+        )
+    if not report.ok:
+        raise click.exceptions.Exit(ExitCode.PARTIAL_UPLOAD)

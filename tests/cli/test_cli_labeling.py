@@ -599,3 +599,29 @@ def test_preview_is_one_short_line() -> None:
     assert 60 == len(long)
     assert long.endswith("…")
     assert "\n" not in preview({"t": "two\nlines"})
+
+
+def test_files_download_all_mirrors_the_batch_and_a_rerun_skips(
+    emu_env: Emulator, tmp_path: Path
+) -> None:
+    """`files download BATCH --all -o DIR`: every file, byte-exact; a second run downloads
+    nothing; --json gives the report; NAME with --all is a usage error (exit 2)."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for i in range(3):
+        (scans / f"s{i}.txt").write_bytes(f"scan {i}\n".encode())
+    batch = run_json("--provider", "aihub", "batches", "create", "mirror")
+    assert 0 == run("--provider", "aihub", "files", "upload", batch["id"], str(scans)).exit_code
+    out = tmp_path / "out"
+    first = run("--provider", "aihub", "files", "download", batch["id"], "--all", "-o", str(out))
+    assert 0 == first.exit_code, first.output
+    assert "3 downloaded, 0 already there, 0 failed" in first.output
+    assert {p.name: p.read_bytes() for p in scans.iterdir()} == {
+        p.name: p.read_bytes() for p in out.iterdir()
+    }
+    again = run_json("--provider", "aihub", "files", "download", batch["id"], "--all",
+                     "-o", str(out))
+    assert (3, 0) == (len([f for f in again["files"] if f["status"] == "skipped"]),
+                      len([f for f in again["files"] if f["status"] == "downloaded"]))
+    wrong = run("--provider", "aihub", "files", "download", batch["id"], "s0.txt", "--all")
+    assert ExitCode.USAGE == wrong.exit_code
