@@ -173,8 +173,32 @@ class FileOutcome:
     reason: str | None = None
 
 
+class _Outcomes:
+    """What an upload and a download report share: their files, by what became of them."""
+
+    files: tuple[FileOutcome, ...]
+
+    def _having(self, status: str) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def skipped(self) -> list[FileOutcome]:
+        """Files already there, with their size (and hash), from an earlier run."""
+        return self._having("skipped")
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        """Files that did not make it, each with its reason."""
+        return self._having("failed")
+
+    @property
+    def ok(self) -> bool:
+        """True when no file failed (files left out as `invalid` do not count)."""
+        return not self.failed
+
+
 @attrs.frozen
-class UploadReport:
+class UploadReport(_Outcomes):
     """The result of `provider.upload`: every file, uploaded, skipped, failed or invalid."""
 
     batch_id: str
@@ -183,28 +207,13 @@ class UploadReport:
     @property
     def uploaded(self) -> list[FileOutcome]:
         """Files sent (and verified) in this run."""
-        return [f for f in self.files if f.status == "uploaded"]
-
-    @property
-    def skipped(self) -> list[FileOutcome]:
-        """Files already present and verified from an earlier run."""
-        return [f for f in self.files if f.status == "skipped"]
-
-    @property
-    def failed(self) -> list[FileOutcome]:
-        """Files that did not make it, each with its reason."""
-        return [f for f in self.files if f.status == "failed"]
+        return self._having("uploaded")
 
     @property
     def invalid(self) -> list[FileOutcome]:
         """Files left out because they cannot be uploaded as they are (``invalid="skip"``),
         each with what is wrong and how to fix it. They do not make `ok` false."""
-        return [f for f in self.files if f.status == "invalid"]
-
-    @property
-    def ok(self) -> bool:
-        """True when no file failed (files left out as `invalid` do not count)."""
-        return not self.failed
+        return self._having("invalid")
 
     @property
     def bytes_uploaded(self) -> int:
@@ -282,7 +291,7 @@ class Task:
 
 
 @attrs.frozen
-class DownloadReport:
+class DownloadReport(_Outcomes):
     """The result of `provider.download`: every file of the batch, downloaded, skipped (the
     folder already held it with its size) or failed (with why)."""
 
@@ -293,19 +302,4 @@ class DownloadReport:
     @property
     def downloaded(self) -> list[FileOutcome]:
         """Files written in this run."""
-        return [f for f in self.files if f.status == "downloaded"]
-
-    @property
-    def skipped(self) -> list[FileOutcome]:
-        """Files the folder already held with the batch's size (an earlier run's)."""
-        return [f for f in self.files if f.status == "skipped"]
-
-    @property
-    def failed(self) -> list[FileOutcome]:
-        """Files that did not make it, each with its reason."""
-        return [f for f in self.files if f.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        """True when no file failed."""
-        return not self.failed
+        return self._having("downloaded")
