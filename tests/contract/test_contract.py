@@ -237,6 +237,41 @@ def test_the_labeling_loop_items_in_processing_results_out(setup: Setup, tmp_pat
     assert all(r.output for r in results.values())
 
 
+@needs(Capability.TASKS)
+def test_tasks_are_added_once_listed_fetched_and_canceled(setup: Setup) -> None:
+    """add_tasks twice adds each spec once (idempotent); the tasks list, fetch and cancel."""
+    p = setup.provider
+    batch = p.create_batch("tasks", **setup.create_kwargs)
+    boxes = {"box": {"objects_to_annotate": ["cat"]}}
+    specs = [
+        batchkit.TaskSpec("imageannotation", {"attachment": f"https://img.test/{i}.png",
+                                              "geometries": boxes})
+        for i in range(3)
+    ]
+    # one at a time: in cassette mode the creates share one path, and replay matches on it
+    # (concurrent adds are covered by tests/reliability/test_scale_loop_faults.py)
+    tasks = p.add_tasks(batch, specs, concurrency=1)
+    assert [t.id for t in tasks] == [t.id for t in p.add_tasks(batch, specs, concurrency=1)]
+    assert sorted(t.id for t in tasks) == sorted(t.id for t in p.list_tasks(batch))
+    assert tasks[0].id == p.get_task(tasks[0].id).id
+    assert batchkit.ItemState.CANCELED == p.cancel_task(tasks[2]).state
+    pending = [t.id for t in p.list_tasks(batch, state=batchkit.ItemState.PENDING)]
+    assert sorted(t.id for t in tasks[:2]) == sorted(pending)
+
+
+@needs(Capability.LIST_FILES, Capability.DOWNLOAD_FILES)
+def test_a_batch_downloads_whole_into_a_folder(setup: Setup, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """download(batch, folder) brings every file back byte-exact; a rerun skips them."""
+    p = setup.provider
+    batch = p.create_batch("mirror", **setup.create_kwargs)
+    p.upload_file(batch, "a.txt", b"alpha")
+    p.upload_file(batch, "b.txt", b"beta")
+    report = p.download(batch, tmp_path / "out")
+    assert ["a.txt", "b.txt"] == [f.name for f in report.downloaded]
+    assert b"beta" == (tmp_path / "out" / "b.txt").read_bytes()
+    assert 2 == len(p.download(batch, tmp_path / "out").skipped)
+
+
 @needs(Capability.RUNS)
 def test_starting_an_empty_batch_is_refused(setup: Setup) -> None:
     """A batch with nothing in it would never complete: start raises EmptyBatch."""
