@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
 from rich.console import Console
 from rich.progress import (
@@ -33,28 +34,20 @@ def _bar(console: Console) -> Progress:
     )
 
 
-class UploadView:
-    """The ``on_progress`` callback of `provider.upload`, rendering as it goes.
+class LiveView:
+    """A rich `Progress` shown while the block runs: on a terminal, unless `quiet`."""
 
-    On a terminal: one rich bar with files and bytes done, rate and ETA; failures are
-    printed above it. Elsewhere: one plain line per file finished
-    (``[3/21] uploaded invoice-003.txt (1.2 kB)``). `quiet` prints nothing (``--json``).
-    """
-
-    def __init__(self, console: Console, *, quiet: bool = False, label: str = "upload") -> None:
+    def __init__(
+        self, console: Console, *, quiet: bool, progress: Callable[[Console], Progress]
+    ) -> None:
         self.console = console
         self.quiet = quiet
-        self.label = label
-        self._lock = threading.Lock()
-        self._bytes_done = 0
-        #: names of the files that finished so far, by outcome (for an interrupted --json run)
-        self.finished: dict[str, list[str]] = {"uploaded": [], "skipped": [], "failed": []}
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         if not quiet and console.is_terminal:
-            self._progress = _bar(console)
+            self._progress = progress(console)
 
-    def __enter__(self) -> UploadView:
+    def __enter__(self) -> Self:
         if self._progress is not None:
             self._progress.start()
         return self
@@ -67,6 +60,23 @@ class UploadView:
     ) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+class UploadView(LiveView):
+    """The ``on_progress`` callback of `provider.upload`, rendering as it goes.
+
+    On a terminal: one rich bar with files and bytes done, rate and ETA; failures are
+    printed above it. Elsewhere: one plain line per file finished
+    (``[3/21] uploaded invoice-003.txt (1.2 kB)``). `quiet` prints nothing (``--json``).
+    """
+
+    def __init__(self, console: Console, *, quiet: bool = False, label: str = "upload") -> None:
+        super().__init__(console, quiet=quiet, progress=_bar)
+        self.label = label
+        self._lock = threading.Lock()
+        self._bytes_done = 0
+        #: names of the files that finished so far, by outcome (for an interrupted --json run)
+        self.finished: dict[str, list[str]] = {"uploaded": [], "skipped": [], "failed": []}
 
     def __call__(self, event: UploadProgress) -> None:
         """Take one progress event from the upload engine."""

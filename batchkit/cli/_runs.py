@@ -9,7 +9,6 @@ import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, cast
 
 import click
@@ -18,7 +17,6 @@ from rich.progress import (
     BarColumn,
     Progress,
     SpinnerColumn,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -27,6 +25,7 @@ from rich.text import Text
 
 from .. import BatchProvider, Result, Run, RunFailed, RunState, RunTimeout, write_results
 from ._output import cell, emit_json, print_rows, tolerant_stdout
+from ._progress import LiveView
 from ._root import State, json_option
 
 #: how long `wait` waits by default, in seconds (the library's default too)
@@ -87,7 +86,18 @@ def _run_rows(run: Run) -> list[tuple[str, object]]:
     return rows
 
 
-class RunView:
+def _run_line(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TextColumn("{task.fields[done]}", markup=False),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+class RunView(LiveView):
     """The ``on_update`` callback of `provider.wait`, rendering each change of the run.
 
     On a terminal: one live line (a spinner, the run's state and message, and for a vendor
@@ -97,35 +107,9 @@ class RunView:
     """
 
     def __init__(self, console: Console, *, quiet: bool = False) -> None:
-        self.console = console
-        self.quiet = quiet
+        super().__init__(console, quiet=quiet, progress=_run_line)
         #: the last state seen (None before the first poll)
         self.last: Run | None = None
-        self._progress: Progress | None = None
-        self._task: TaskID | None = None
-        if not quiet and console.is_terminal:
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}", markup=False),
-                BarColumn(),
-                TextColumn("{task.fields[done]}", markup=False),
-                TimeElapsedColumn(),
-                console=console,
-            )
-
-    def __enter__(self) -> RunView:
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
     def __call__(self, run: Run) -> None:
         """Take one update of the run from `provider.wait`."""
