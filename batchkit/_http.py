@@ -435,9 +435,15 @@ class _Session:
         *,
         provider: str,
         api_root: str,
+        auth: httpx.Auth,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout = 30.0,
         retry: RetrySettings | None = None,
+        transport: Any = None,
+        max_connections: int = 32,
         secrets: Iterable[str | None] = (),
         errors: VendorErrors = _NO_VENDOR,
+        user_agent: str | None = None,
     ) -> None:
         self.provider = provider
         #: how the vendor words its errors (its adapter says)
@@ -450,6 +456,18 @@ class _Session:
         self.retry = retry or RetrySettings()
         #: every credential this session knows, longest first, for `redact`
         self._secrets = _secret_forms([*secrets, url.password or None])
+        options = self._client_options(
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            user_agent=user_agent,
+            max_connections=max_connections,
+        )
+        self._open(transport, options)
+
+    def _open(self, transport: Any, options: dict[str, Any]) -> None:
+        """Make the pooled client (`transport`, or httpx's own on a deadline backend)."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.provider} {self.shown_root}>"
@@ -581,31 +599,9 @@ class _Session:
 class HttpSession(_Session):
     """One pooled `httpx.Client` for one provider instance, with retries and error mapping."""
 
-    def __init__(
-        self,
-        *,
-        provider: str,
-        api_root: str,
-        auth: httpx.Auth,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout = 30.0,
-        retry: RetrySettings | None = None,
-        transport: httpx.BaseTransport | None = None,
-        max_connections: int = 32,
-        secrets: Iterable[str | None] = (),
-        errors: VendorErrors = _NO_VENDOR,
-        user_agent: str | None = None,
-    ) -> None:
-        super().__init__(
-            provider=provider, api_root=api_root, retry=retry, secrets=secrets, errors=errors
-        )
-        options = self._client_options(
-            auth=auth,
-            headers=headers,
-            timeout=timeout,
-            user_agent=user_agent,
-            max_connections=max_connections,
-        )
+    client: httpx.Client
+
+    def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]) -> None:
         self.client = httpx.Client(
             transport=transport or deadline_transport(options["limits"]), **options
         )
@@ -691,31 +687,9 @@ class AsyncHttpSession(_Session):
     """`HttpSession` on an `httpx.AsyncClient`: the same requests, retries, deadline and
     errors, awaited (on asyncio or trio)."""
 
-    def __init__(
-        self,
-        *,
-        provider: str,
-        api_root: str,
-        auth: httpx.Auth,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout = 30.0,
-        retry: RetrySettings | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        max_connections: int = 32,
-        secrets: Iterable[str | None] = (),
-        errors: VendorErrors = _NO_VENDOR,
-        user_agent: str | None = None,
-    ) -> None:
-        super().__init__(
-            provider=provider, api_root=api_root, retry=retry, secrets=secrets, errors=errors
-        )
-        options = self._client_options(
-            auth=auth,
-            headers=headers,
-            timeout=timeout,
-            user_agent=user_agent,
-            max_connections=max_connections,
-        )
+    client: httpx.AsyncClient
+
+    def _open(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]) -> None:
         self.client = httpx.AsyncClient(
             transport=transport or async_deadline_transport(options["limits"]), **options
         )
