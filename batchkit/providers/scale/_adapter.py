@@ -532,8 +532,9 @@ class ScaleAdapter(Adapter):
                 batch_id=name,
             )
         if status.state is BatchState.STAGING:
-            yield from self.finalize(name)
-            status = yield from self.status(name)
+            # finalizing moves no task: the counts stand, the state is finalize's answer
+            finalized: Batch = yield from self.finalize(name)
+            status = attrs.evolve(status, state=finalized.state)
         return wire.run_of(status)
 
     @primed
