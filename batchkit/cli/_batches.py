@@ -6,9 +6,17 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from .. import Batch, BatchState, BatchStatus
+from .. import (
+    Batch,
+    BatchState,
+    BatchStatus,
+    Capability,
+    UnsupportedOperation,
+    providers_supporting,
+)
 from ._output import cell, emit_json, print_rows, when
 from ._root import State, json_option
+from ._runs import DEFAULT_TIMEOUT, TIMEOUT, print_run, wait_for
 
 _STATES = [s.value for s in BatchState if s is not BatchState.UNKNOWN]
 
@@ -119,6 +127,42 @@ def batches_status(state: State, batch_id: str) -> None:
         emit_json(status)
         return
     print_rows(state.console, _status_rows(status, provider.name))
+
+
+@batches.command("wait")
+@click.argument("batch_id", metavar="ID")
+@click.option(
+    "--timeout",
+    type=TIMEOUT,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="S",
+    help="Give up waiting after S seconds (exit 3); the work goes on.",
+)
+@json_option
+@click.pass_obj
+def batches_wait(state: State, batch_id: str, timeout: float) -> None:
+    """Wait until the work on batch ID is done, showing its task counts, and print it.
+
+    For vendors whose batches count their own tasks (Scale: the batch is its run). AI Hub
+    batches are processed by runs instead: `runs start ID --wait`, or `runs wait RUN`.
+    Exits 3 if the batch's work failed or is still going after --timeout.
+    """
+    provider = state.provider()
+    if not provider.supports(Capability.STATUS_COUNTS):
+        error = UnsupportedOperation(
+            f"{provider.name} batches have no task counts to wait on",
+            provider=provider.name,
+            operation="batches wait",
+            supported_by=providers_supporting(Capability.STATUS_COUNTS),
+        )
+        error.add_note(
+            f"{provider.name} batches have no progress of their own: their work is a run; "
+            f"start one and wait for it with `batchkit runs start {batch_id} --wait`, or "
+            "`batchkit runs wait RUN` for a run already started"
+        )
+        raise error
+    print_run(state, wait_for(state, provider, batch_id, timeout=timeout, group="batches"))
 
 
 @batches.command("finalize")

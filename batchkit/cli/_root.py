@@ -120,6 +120,8 @@ def _fail(error: BaseException, *, debug: bool) -> NoReturn:
             + (f"; it works with {others}" if others else "")
             + " (see `batchkit providers`)"
         )
+        # a command may add what to do instead (`error.add_note(...)`)
+        message = "; ".join([message, *getattr(error, "__notes__", ())])
     elif isinstance(error, BatchkitError):
         message = str(error) or type(error).__name__
     else:

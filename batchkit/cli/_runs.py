@@ -33,7 +33,7 @@ DEFAULT_TIMEOUT = 3600.0
 #: longest output preview in `results show`, in characters
 PREVIEW = 60
 
-_TIMEOUT = click.FloatRange(min=0, min_open=True)
+TIMEOUT = click.FloatRange(min=0, min_open=True)
 
 
 def again(state: State, *args: str) -> str:
@@ -138,8 +138,16 @@ class RunView(LiveView):
         )
 
 
-def wait_for(state: State, provider: BatchProvider, run: Run | str, *, timeout: float) -> Run:
-    """`provider.wait` with a `RunView`; a failure says how to go on, for a shell user.
+def wait_for(
+    state: State,
+    provider: BatchProvider,
+    run: Run | str,
+    *,
+    timeout: float,
+    group: str = "runs",
+) -> Run:
+    """`provider.wait` with a `RunView`; a failure says how to go on, for a shell user
+    (``batchkit <group> wait …`` again).
 
     With ``--json`` a run that failed, timed out or was interrupted is printed first (its
     last known state), so a script still learns its id; then the error line follows on
@@ -156,7 +164,7 @@ def wait_for(state: State, provider: BatchProvider, run: Run | str, *, timeout: 
         # the library's message tells a Python caller to call provider.wait(run) again
         head = str(e).split("; wait again", 1)[0]
         raise RunTimeout(
-            f"{head}; it goes on: wait again with `{again(state, 'runs', 'wait', e.run.id)}` "
+            f"{head}; it goes on: wait again with `{again(state, group, 'wait', e.run.id)}` "
             "(--timeout S to wait longer)",
             run=e.run,
         ) from None
@@ -170,11 +178,11 @@ def wait_for(state: State, provider: BatchProvider, run: Run | str, *, timeout: 
             emit_json(last)
         raise KeyboardInterrupt(
             f"stopped waiting for run {run_id}; it goes on: "
-            f"`{again(state, 'runs', 'wait', run_id)}` waits again"
+            f"`{again(state, group, 'wait', run_id)}` waits again"
         ) from None
 
 
-def _print_run(state: State, run: Run) -> None:
+def print_run(state: State, run: Run) -> None:
     if state.json:
         emit_json(run)
         return
@@ -197,7 +205,7 @@ def runs() -> None:
 @click.option("--wait", "wait_", is_flag=True, help="Wait until the run is done, showing it.")
 @click.option(
     "--timeout",
-    type=_TIMEOUT,
+    type=TIMEOUT,
     metavar="S",
     help=f"With --wait: give up waiting after S seconds (default: {DEFAULT_TIMEOUT:g}); the run "
     "goes on.",
@@ -228,13 +236,13 @@ def runs_start(
     if not wait_:
         if not state.json:
             state.console.print(Text(f"started run {run.id} on batch {run.batch_id}"))
-        _print_run(state, run)
+        print_run(state, run)
         if not state.json:
             state.console.print(Text(f"follow it: {again(state, 'runs', 'wait', run.id)}"))
         return
     if not state.json:
         state.console.print(Text(f"started run {run.id} on batch {run.batch_id}; waiting"))
-    _print_run(state, wait_for(state, provider, run, timeout=timeout or DEFAULT_TIMEOUT))
+    print_run(state, wait_for(state, provider, run, timeout=timeout or DEFAULT_TIMEOUT))
 
 
 @runs.command("status")
@@ -243,14 +251,14 @@ def runs_start(
 @click.pass_obj
 def runs_status(state: State, run_id: str) -> None:
     """Show a run's state now (one poll): AI Hub run id, or Scale batch name."""
-    _print_run(state, state.provider().get_run(run_id))
+    print_run(state, state.provider().get_run(run_id))
 
 
 @runs.command("wait")
 @click.argument("run_id", metavar="RUN")
 @click.option(
     "--timeout",
-    type=_TIMEOUT,
+    type=TIMEOUT,
     default=DEFAULT_TIMEOUT,
     show_default=True,
     metavar="S",
@@ -265,7 +273,7 @@ def runs_wait(state: State, run_id: str, timeout: float) -> None:
     on: wait again).
     """
     provider = state.provider()
-    _print_run(state, wait_for(state, provider, run_id, timeout=timeout))
+    print_run(state, wait_for(state, provider, run_id, timeout=timeout))
 
 
 @click.group()

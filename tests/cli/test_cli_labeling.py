@@ -170,6 +170,47 @@ def test_scale_start_with_wait_shows_task_counts_as_it_goes(
     assert "tasks     0 pending, 3 completed, 0 error, 0 canceled (3 total)" in result.stdout
 
 
+def test_batches_wait_follows_a_scale_batch_started_elsewhere_until_its_tasks_are_done(
+    emu_env: Emulator, scans: Path
+) -> None:
+    """`batches wait` is the shell's way to block on a batch's work: started with `batches
+    finalize` (no run in hand), it returns once every task is done, with the counts."""
+    batch = scale_batch("cats-batch-wait")
+    assert 0 == run("--provider", "scale", "files", "upload", batch, str(scans)).exit_code
+    assert 0 == run("--provider", "scale", "batches", "finalize", batch).exit_code
+    final = run_json("--provider", "scale", "batches", "wait", batch, "--timeout", "60")
+    assert ("completed", batch) == (final["state"], final["batch_id"])
+    assert {"pending": 0, "completed": 3, "error": 0, "canceled": 0, "total": 3} == final["counts"]
+
+
+def test_batches_wait_that_times_out_says_to_wait_on_the_batch_again(
+    emu_env: Emulator, tenant: str
+) -> None:
+    """A staging batch no one finalized is never worked: the wait times out (exit 3) and the
+    line gives `batches wait` again, not `runs wait`."""
+    batch = scale_batch("never-batch", type_="imageannotation")
+    fields = json.dumps({"geometries": GEOMETRIES})
+    run_json("--provider", "scale", "tasks", "add", batch, "--type", "imageannotation",
+             "--attachment", "https://example.com/1.png", "--fields", fields)
+    result = run("--provider", "scale", "batches", "wait", batch, "--timeout", "0.05")
+    line = assert_one_error_line(result, ExitCode.PROVIDER)
+    assert f"wait again with `batchkit --provider scale batches wait {batch}`" in line
+
+
+def test_batches_wait_on_ai_hub_says_to_wait_for_a_run_and_sends_nothing(
+    emu_env: Emulator, tenant: str
+) -> None:
+    """AI Hub batches have no progress of their own: exit 5, naming the commands that wait
+    for the run that processes the batch, before any request."""
+    line = assert_one_error_line(
+        run("--provider", "aihub", "batches", "wait", "42"), ExitCode.UNSUPPORTED
+    )
+    assert "aihub does not support batches wait; it works with --provider scale" in line
+    assert "aihub batches have no progress of their own" in line
+    assert "`batchkit runs start 42 --wait`" in line
+    assert 0 == sent(emu_env, tenant)
+
+
 # -- runs and results, one command at a time -----------------------------------------------
 
 
