@@ -249,7 +249,18 @@ class Adapter(abc.ABC):
         raise self.unsupported("get_task")
 
     def list_tasks(
-        self, batch: BatchRef, *, state: Any = None, limit: int | None = None
+        self,
+        batch: BatchRef,
+        *,
+        state: Any = None,
+        limit: int | None = None,
+        tags: Any = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        completed_after: datetime | None = None,
+        completed_before: datetime | None = None,
     ) -> Flow[None]:
         """A listing flow `Emit`-ting `Task` items; see `BatchProvider.list_tasks`."""
         raise self.unsupported("list_tasks")

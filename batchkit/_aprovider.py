@@ -262,10 +262,34 @@ class AsyncBatchProvider:
         return await self._run(self.adapter.get_task(task))
 
     def list_tasks(
-        self, batch: BatchRef, *, state: ItemState | str | None = None, limit: int | None = None
+        self,
+        batch: BatchRef,
+        *,
+        state: ItemState | str | None = None,
+        limit: int | None = None,
+        tags: str | Iterable[str] | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        completed_after: datetime | None = None,
+        completed_before: datetime | None = None,
     ) -> AsyncIterator[Task]:
         """`BatchProvider.list_tasks` as an async iterator."""
-        return self._iterate(self.adapter.list_tasks(batch, state=state, limit=limit))
+        return self._iterate(
+            self.adapter.list_tasks(
+                batch,
+                state=state,
+                limit=limit,
+                tags=tags,
+                created_after=created_after,
+                created_before=created_before,
+                updated_after=updated_after,
+                updated_before=updated_before,
+                completed_after=completed_after,
+                completed_before=completed_before,
+            )
+        )
 
     async def cancel_task(self, task: Task | str, *, clear_unique_id: bool = False) -> Task:
         """`BatchProvider.cancel_task`, awaited."""

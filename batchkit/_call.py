@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -33,7 +33,8 @@ class Call:
     method: str
     #: a path relative to the provider's API root (segments already quoted), or a full URL
     url: str
-    params: Mapping[str, str | int] | None = None
+    #: query parameters; a sequence value repeats its key (``tags=a&tags=b``)
+    params: Mapping[str, str | int | Sequence[str]] | None = None
     json: Any = None
     content: Body | None = None
     headers: Mapping[str, str] | None = None

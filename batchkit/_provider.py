@@ -294,11 +294,40 @@ class BatchProvider:
         return self._run(self.adapter.get_task(task))
 
     def list_tasks(
-        self, batch: BatchRef, *, state: ItemState | str | None = None, limit: int | None = None
+        self,
+        batch: BatchRef,
+        *,
+        state: ItemState | str | None = None,
+        limit: int | None = None,
+        tags: str | Iterable[str] | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        completed_after: datetime | None = None,
+        completed_before: datetime | None = None,
     ) -> Iterator[Task]:
-        """Iterate over the batch's tasks lazily, optionally only those in `state`
-        (`Capability.TASKS`)."""
-        return self._iterate(self.adapter.list_tasks(batch, state=state, limit=limit))
+        """Iterate over the batch's tasks lazily, newest first (`Capability.TASKS`).
+
+        Filtered on the server: `state` (an `ItemState` or its value), `tags` (tasks with
+        any of them), and time bounds on when a task was created, last updated or completed
+        (inclusive; a naive datetime means UTC). `completed_after` is the incremental
+        export's friend: the tasks finished since the last run.
+        """
+        return self._iterate(
+            self.adapter.list_tasks(
+                batch,
+                state=state,
+                limit=limit,
+                tags=tags,
+                created_after=created_after,
+                created_before=created_before,
+                updated_after=updated_after,
+                updated_before=updated_before,
+                completed_after=completed_after,
+                completed_before=completed_before,
+            )
+        )
 
     def cancel_task(self, task: Task | str, *, clear_unique_id: bool = False) -> Task:
         """Cancel a task no one has started (`Capability.TASKS`); `clear_unique_id=True`

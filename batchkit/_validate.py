@@ -6,7 +6,7 @@ import json
 import math
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,23 +135,46 @@ def list_filters(
     """
     if limit is not None:
         positive_int("limit", limit)
-    for label, bound in (("created_after", created_after), ("created_before", created_before)):
-        if bound is not None and not isinstance(bound, datetime):
-            raise InvalidInput(f"{label} must be a datetime, got {type(bound).__name__}: {bound!r}")
-        if bound is not None:
-            try:  # vendors take UTC; a naive bound means UTC
-                (bound if bound.tzinfo else bound.replace(tzinfo=UTC)).astimezone(UTC)
-            except OverflowError:
-                raise InvalidInput(
-                    f"{label} {bound.isoformat()} is out of range in UTC: pass a datetime "
-                    "between years 1 and 9999 in UTC"
-                ) from None
+    time_bounds(created_after=created_after, created_before=created_before)
     if isinstance(state, str):
         state = BatchState.__members__.get(state.strip().upper(), state)
     if state is None or (isinstance(state, BatchState) and state is not BatchState.UNKNOWN):
         return state
     known = ", ".join(repr(s.value) for s in BatchState if s is not BatchState.UNKNOWN)
     raise InvalidInput(f"state must be a BatchState or one of {known}; got {state!r}")
+
+
+def time_bounds(**bounds: object) -> dict[str, datetime]:
+    """Check time filters (``created_after=...``) before any request: each None or a
+    `datetime` that exists in UTC. Returns the ones given, as aware UTC datetimes (a naive one
+    means UTC, as the vendors take them)."""
+    checked: dict[str, datetime] = {}
+    for label, bound in bounds.items():
+        if bound is None:
+            continue
+        if not isinstance(bound, datetime):
+            raise InvalidInput(f"{label} must be a datetime, got {type(bound).__name__}: {bound!r}")
+        try:
+            checked[label] = (bound if bound.tzinfo else bound.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(
+                f"{label} {bound.isoformat()} is out of range in UTC: pass a datetime "
+                "between years 1 and 9999 in UTC"
+            ) from None
+    return checked
+
+
+def strings(label: str, value: object) -> list[str]:
+    """A list of non-empty texts (tags, ids) from a str (one) or an iterable of str."""
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, Mapping) or not isinstance(items, Iterable):
+        raise InvalidInput(f"{label} must be a str or a list of str, got {type(value).__name__}")
+    found = list(items)
+    for item in found:
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidInput(f"{label} must hold non-empty strings, got {item!r:.80}")
+        text(label, item)
+    return found
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -65,7 +65,9 @@ from ._validate import (
     json_object,
     list_filters,
     positive_int,
+    strings,
     text,
+    time_bounds,
     url,
 )
 from ._validate import priority as check_priority
@@ -122,8 +124,10 @@ __all__ = [
     "session_opened",
     "sleep",
     "strict_converter",
+    "strings",
     "structure_settings",
     "text",
+    "time_bounds",
     "url",
     "wait_for_job",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import click
@@ -223,6 +224,37 @@ def tasks_add(
     )
 
 
+def _iso_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time (``2026-12-01``, ``2026-12-01T09:30:00+01:00``, a
+    trailing ``Z``); without an offset it is UTC, as the library takes it."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date or date-time (e.g. 2026-12-01 or "
+            "2026-12-01T09:30:00Z)"
+        ) from None
+
+
+#: the time filters of `tasks list`, as (what is bounded, which side)
+_TIME_FILTERS = [
+    (event, side) for event in ("created", "updated", "completed") for side in ("after", "before")
+]
+
+
+def _time_filters(command: Callable[..., Any]) -> Callable[..., Any]:
+    for event, side in reversed(_TIME_FILTERS):
+        command = click.option(
+            f"--{event}-{side}",
+            metavar="TIME",
+            callback=_iso_time,
+            help=f"Only tasks {event} at or {side} TIME (ISO 8601; UTC without an offset).",
+        )(command)
+    return command
+
+
 @tasks.command("list")
 @click.argument("batch_id", metavar="BATCH")
 @click.option(
@@ -231,14 +263,31 @@ def tasks_add(
     type=click.Choice(_STATES, case_sensitive=False),
     help="Only tasks in this state.",
 )
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Only tasks with this tag (repeat: any)."
+)
+@_time_filters
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N tasks.")
 @json_option
 @click.pass_obj
-def tasks_list(state: State, batch_id: str, state_: str | None, limit: int | None) -> None:
-    """List the tasks of BATCH, newest first."""
+def tasks_list(
+    state: State,
+    /,
+    batch_id: str,
+    state_: str | None,
+    tags: tuple[str, ...],
+    limit: int | None,
+    **bounds: datetime | None,
+) -> None:
+    """List the tasks of BATCH, newest first, filtered on the server.
+
+    `--completed-after` with the time of the last export lists only what finished since.
+    """
     provider = _tasks_provider(state, "list_tasks")
     chosen = ItemState(state_.lower()) if state_ else None
-    found = list(provider.list_tasks(batch_id, state=chosen, limit=limit))
+    found = list(
+        provider.list_tasks(batch_id, state=chosen, limit=limit, tags=list(tags) or None, **bounds)
+    )
     if state.json:
         emit_json(found)
         return

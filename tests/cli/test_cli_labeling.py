@@ -483,6 +483,31 @@ def test_tasks_add_list_get_and_cancel(emu_env: Emulator, tmp_path: Path) -> Non
     assert [task_id] == [t["id"] for t in in_state]
 
 
+def test_tasks_list_filters_by_tag_and_time(emu_env: Emulator) -> None:
+    """`--tag` (repeatable: any) and the ISO 8601 time bounds go to the server; a bound in
+    the future finds nothing, one in the past finds everything; a bad time exits 2."""
+    batch = scale_batch("tagged", type_="imageannotation")
+    lines = "".join(
+        json.dumps({"fields": {"attachment": f"https://example.com/{i}.png", "tags": tags,
+                               "geometries": GEOMETRIES}}) + "\n"
+        for i, tags in enumerate([["cat"], ["dog"], []])
+    )
+    result = run("--json", "--provider", "scale", "tasks", "add", batch, "--type",
+                 "imageannotation", "--from-jsonl", "-", input=lines)
+    assert 0 == result.exit_code, result.output
+
+    def listed(*args: str) -> int:
+        return len(run_json("--provider", "scale", "tasks", "list", batch, *args))
+
+    assert (1, 2) == (listed("--tag", "cat"), listed("--tag", "cat", "--tag", "dog"))
+    assert 3 == listed("--created-after", "2000-01-01")
+    assert 0 == listed("--created-after", "2999-01-01T00:00:00Z")
+    assert 0 == listed("--completed-after", "2000-01-01T00:00:00+01:00")  # none completed
+    bad = run("--provider", "scale", "tasks", "list", batch, "--created-after", "yesterday")
+    assert 2 == bad.exit_code
+    assert "not an ISO 8601 date" in bad.output
+
+
 def test_tasks_from_stdin(emu_env: Emulator) -> None:
     """`--from-jsonl -` reads the tasks from stdin."""
     batch = scale_batch("piped", studio=False)

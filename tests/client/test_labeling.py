@@ -454,3 +454,52 @@ def test_a_scale_batch_shows_its_priority(kit):
     rec = kit.Recorder(lambda r: httpx.Response(200, json=next(answers)))
     provider = kit.scale(rec.transport)
     assert (None, 25) == (provider.get_batch("b1").priority, provider.get_batch("b1").priority)
+
+
+def test_list_tasks_filters_on_tags_and_time_bounds_against_the_emulator():
+    """Tags (any of them) and the bounds on created / completed time reach the server and
+    select exactly the tasks they should: the emulator filters independently of the client,
+    on a clock moved by hand. A naive datetime is UTC."""
+    from datetime import UTC, datetime
+
+    from batchkit.emulator import Emulator
+
+    now = [1_800_000_000.0]
+    emu = Emulator(clock=lambda: now[0], scale_task_seconds=None)
+    p = batchkit.connect("scale", api_key="k", api_root=emu.scale_api_root,
+                         transport=emu.transport())
+    p.create_project("f", type="imageannotation")
+    p.create_batch("fb", project="f")
+
+    def spec(i: int, tags: list[str]) -> TaskSpec:
+        return TaskSpec("imageannotation", {"attachment": f"https://img/{i}.png", "tags": tags,
+                                            "geometries": {"box": {"objects_to_annotate": ["c"]}}})
+
+    early = p.add_tasks("fb", [spec(0, ["cat"]), spec(1, ["dog"])], concurrency=1)
+    now[0] += 3600
+    late = p.add_tasks("fb", [spec(2, ["cat", "night"]), spec(3, [])], concurrency=1)
+    assert [early[0].id] == emu.scale.complete_tasks("k", "fb", 1)  # the oldest, an hour on
+
+    def ids(**filters: Any) -> set[str]:
+        return {t.id for t in p.list_tasks("fb", **filters)}
+
+    boundary = datetime.fromtimestamp(1_800_000_000.0 + 1800, UTC)
+    assert {early[0].id, late[0].id} == ids(tags="cat")
+    assert {early[0].id, late[0].id, early[1].id} == ids(tags=["cat", "dog"])
+    assert {t.id for t in late} == ids(created_after=boundary)
+    assert {t.id for t in early} == ids(created_before=boundary.replace(tzinfo=None))
+    assert {early[0].id} == ids(completed_after=boundary)
+    assert set() == ids(completed_before=boundary)
+    assert {early[0].id} == ids(tags="cat", created_before=boundary, state="completed")
+    assert set() == ids(tags="night", state="completed")
+
+
+def test_list_tasks_refuses_bad_filters_before_any_request(kit):
+    provider, rec = _scale(kit, FakeScale())
+    with pytest.raises(InvalidInput, match="created_after must be a datetime"):
+        provider.list_tasks("b1", created_after="2026-01-01")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="tags must"):
+        provider.list_tasks("b1", tags=[""])
+    with pytest.raises(InvalidInput, match="tags must be a str or a list"):
+        provider.list_tasks("b1", tags=7)  # type: ignore[arg-type]
+    assert [] == rec.requests

@@ -38,7 +38,9 @@ from ..._validate import (
     json_object,
     list_filters,
     positive_int,
+    strings,
     text,
+    time_bounds,
     url,
 )
 from ..._validate import options as check_options
@@ -470,11 +472,32 @@ class ScaleAdapter(Adapter):
 
     @primed
     def list_tasks(
-        self, batch: BatchRef, *, state: Any = None, limit: int | None = None
+        self,
+        batch: BatchRef,
+        *,
+        state: Any = None,
+        limit: int | None = None,
+        tags: Any = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        completed_after: datetime | None = None,
+        completed_before: datetime | None = None,
     ) -> Flow[None]:
-        """The batch's tasks (newest first), following `next_token`; `state` an
-        `ItemState` (or its value) filters on the server."""
+        """The batch's tasks (newest first), following `next_token`, filtered on the
+        server: `state` an `ItemState` (or its value), `tags` (any of them), and the time
+        bounds (inclusive; naive datetimes are UTC)."""
         name = self.batch_id(batch)
+        times = time_bounds(
+            created_after=created_after,
+            created_before=created_before,
+            updated_after=updated_after,
+            updated_before=updated_before,
+            completed_after=completed_after,
+            completed_before=completed_before,
+        )
+        wanted_tags = strings("tags", tags) if tags is not None else []
         status: str | None = None
         if state is not None:
             chosen = ItemState.__members__.get(str(getattr(state, "name", state)).upper())
@@ -487,7 +510,9 @@ class ScaleAdapter(Adapter):
         page = min(limit, wire.TASK_PAGE) if limit else wire.TASK_PAGE
 
         def fetch(token: str | None) -> Flow[tuple[list[Task], str | None, bool]]:
-            call = wire.list_tasks(batch=name, status=status, limit=page, token=token)
+            call = wire.list_tasks(
+                batch=name, status=status, tags=wanted_tags, times=times, limit=page, token=token
+            )
             return wire.parse_task_page((yield call))
 
         yield from by_token(

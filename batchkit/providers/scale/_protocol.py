@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -214,11 +214,17 @@ def list_tasks(
     project: str | None = None,
     status: str | None = None,
     unique_id: str | None = None,
+    tags: Sequence[str] = (),
+    times: Mapping[str, datetime] | None = None,
     limit: int = TASK_PAGE,
     token: str | None = None,
 ) -> Call:
-    """GET /tasks, one page (`next_token` from the previous one)."""
-    params: dict[str, str | int] = {"limit": limit}
+    """GET /tasks, one page (`next_token` from the previous one).
+
+    `tags` repeat their key (a task with any of them matches, as the SDK sends a list);
+    `times` are keyed by `TASK_TIME_FILTERS`' names and sent as ISO 8601 UTC.
+    """
+    params: dict[str, str | int | Sequence[str]] = {"limit": limit}
     for key, value in (
         ("batch", batch),
         ("project", project),
@@ -228,7 +234,24 @@ def list_tasks(
     ):
         if value is not None:
             params[key] = value
+    if tags:
+        params["tags"] = list(tags)
+    for name, moment in (times or {}).items():
+        params[TASK_TIME_FILTERS[name]] = to_iso(moment)
     return Call("list_tasks", "GET", "tasks", params=params)
+
+
+#: neutral time filter → its `GET /v1/tasks` query key. Scale names the bounds on
+#: `created_at` start_time / end_time (scaleapi's `get_tasks(created_after=, created_before=)`
+#: maps them the same way, scaleapi/__init__.py); the others keep their names.
+TASK_TIME_FILTERS = {
+    "created_after": "start_time",
+    "created_before": "end_time",
+    "updated_after": "updated_after",
+    "updated_before": "updated_before",
+    "completed_after": "completed_after",
+    "completed_before": "completed_before",
+}
 
 
 def cancel_task(task_id: str, *, clear_unique_id: bool) -> Call:
