@@ -21,7 +21,17 @@ from ._destinations import Dest, deliver
 from ._download import download_flow
 from ._errors import InvalidInput, UnsupportedOperation
 from ._flow import Flow
-from ._models import Batch, BatchFile, BatchState, BatchStatus, Job, Run, Task, TaskSpec
+from ._models import (
+    Batch,
+    BatchFile,
+    BatchState,
+    BatchStatus,
+    FileUrl,
+    Job,
+    Run,
+    Task,
+    TaskSpec,
+)
 from ._runs import UpdateCallback, follow
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode, upload_flow
 from ._validate import byte_range, file_name, seconds
@@ -30,8 +40,10 @@ if TYPE_CHECKING:
     from ._models import DownloadReport, UploadReport
     from ._settings import CommonSettings, HttpOptions
 
-#: what `upload_file` accepts: the bytes, a path to a file, or a binary stream
-FileData = bytes | bytearray | memoryview | str | Path | IO[bytes]
+#: what `upload_file` accepts: the bytes, a path to a file, a binary stream, or a `FileUrl`
+#: the vendor fetches itself (adapters with `Capability.IMPORT_URLS`; `open_source` refuses
+#: it for the others)
+FileData = bytes | bytearray | memoryview | str | Path | IO[bytes] | FileUrl
 
 #: a batch as methods take it: the `Batch` a call returned, or its id (AI Hub: the number,
 #: as text or int; Scale: the batch name)
@@ -97,17 +109,22 @@ class Adapter(abc.ABC):
         if flag not in self.capabilities:
             raise self.unsupported(operation or (flag.name or str(flag)).lower(), flag)
 
-    def unsupported(self, operation: str, flag: Capability | None = None) -> UnsupportedOperation:
-        """The error for `operation`, which this vendor does not have."""
+    def unsupported(
+        self, operation: str, flag: Capability | None = None, *, hint: str = ""
+    ) -> UnsupportedOperation:
+        """The error for `operation`, which this vendor does not have; `hint` says what to
+        do instead, if anything."""
         flag = flag or OPERATION_CAPABILITY.get(operation, Capability(0))
         others = _who_supports(flag)
-        hint = f"; providers that support it: {', '.join(others)}" if others else ""
+        who = f"; providers that support it: {', '.join(others)}" if others else ""
+        instead = f"; {hint}" if hint else ""
         return UnsupportedOperation(
-            f"{self.name} does not support {operation} (Capability.{flag.name}){hint}. "
+            f"{self.name} does not support {operation} (Capability.{flag.name}){who}{instead}. "
             f"Check provider.supports(Capability.{flag.name}) before calling it.",
             provider=self.name,
             operation=operation,
             supported_by=others,
+            hint=hint,
         )
 
     # -- batch references ---------------------------------------------------------------

@@ -35,6 +35,9 @@ class Capability(enum.Flag):
     RUNS = enum.auto()
     #: the results of processing are read back, item by item (`results`).
     RESULTS = enum.auto()
+    #: `upload` takes http(s) URLs as sources and the vendor fetches them itself: no byte
+    #: passes through the client (Scale: `POST /v1/files/import`).
+    IMPORT_URLS = enum.auto()
 
 
 #: which capability each neutral operation needs (drives error messages and the matrix).

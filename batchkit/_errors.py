@@ -26,15 +26,23 @@ class InvalidInput(BatchkitError, ValueError):
 
 
 class UnsupportedOperation(BatchkitError):
-    """The provider cannot do this operation; the message names the providers that can."""
+    """The provider cannot do this operation; the message names the providers that can, and
+    `hint` (also in the message) what to do instead, where there is something."""
 
     def __init__(
-        self, message: str, *, provider: str, operation: str, supported_by: Sequence[str] = ()
+        self,
+        message: str,
+        *,
+        provider: str,
+        operation: str,
+        supported_by: Sequence[str] = (),
+        hint: str = "",
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.operation = operation
         self.supported_by = tuple(supported_by)
+        self.hint = hint
 
 
 class ProviderError(BatchkitError):

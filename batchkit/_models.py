@@ -89,6 +89,14 @@ class Batch:
 
 
 @attrs.frozen
+class FileUrl:
+    """A file the vendor fetches itself from `url` (`Capability.IMPORT_URLS`): what
+    `upload` hands an adapter's `upload_file` for an ``http(s)://`` source."""
+
+    url: str
+
+
+@attrs.frozen
 class BatchFile:
     """A file inside a batch."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from ._errors import InvalidInput
+from ._models import FileUrl
 from ._validate import local_path, shorten
 
 CHUNK = 1 << 20  # 1 MiB reads
@@ -174,6 +175,11 @@ def open_source(data: object, *, spool_limit: int = 16 << 20) -> ByteSource:
             spool.write(block)
         spool.seek(0)
         return _Stream(spool, owned=True)
+    if isinstance(data, FileUrl):
+        raise InvalidInput(
+            f"cannot upload {data.url!r} from here: this provider fetches no URLs "
+            "(Capability.IMPORT_URLS); download the file and upload it from disk"
+        )
     raise InvalidInput(
         f"cannot upload a {type(data).__name__}: pass bytes, a file path or a binary stream"
     )

@@ -90,6 +90,15 @@ def prepare(
         globs("exclude", exclude),
         journal=journal_file,
     )
+    urls = [i for i in items if i.url is not None]
+    if urls and not provider.supports(Capability.IMPORT_URLS):
+        more = f" and {len(urls) - 1} more" if len(urls) > 1 else ""
+        raise provider.unsupported(
+            "upload from URLs",
+            Capability.IMPORT_URLS,
+            hint=f"it cannot fetch a file from a URL itself ({urls[0].label}{more}): download "
+            "the files and upload them from disk",
+        )
     problems = [i for i in items if i.problem is not None]
     fatal = [i for i in problems if i.fatal]
     if fatal or (problems and not skip_invalid):

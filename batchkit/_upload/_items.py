@@ -12,6 +12,8 @@ from typing import IO
 
 import attrs
 
+from .._models import FileUrl
+
 CHUNK = 1 << 20
 
 
@@ -68,14 +70,19 @@ class Item:
     problem: str | None = None
     #: a problem skipping cannot settle: a source path that does not exist
     fatal: bool = False
+    #: an http(s) URL the vendor fetches itself (`Capability.IMPORT_URLS`): no local bytes
+    url: str | None = None
 
     @property
     def known_size(self) -> int:
         return self.size or 0
 
 
-def payload(item: Item) -> bytes | Path | IO[bytes]:
-    """What `upload_file` is given for `item`: its bytes, its path, or its stream at its start."""
+def payload(item: Item) -> bytes | Path | IO[bytes] | FileUrl:
+    """What `upload_file` is given for `item`: its bytes, its path, its stream at its start,
+    or the URL the vendor fetches."""
+    if item.url is not None:
+        return FileUrl(item.url)
     if item.content is not None:
         return item.content
     if item.path is not None:

@@ -12,22 +12,48 @@ import contextlib
 import errno
 import io
 import os
+import re
 import stat
+import urllib.parse
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Literal, NoReturn, TypeAlias, cast
 
 import attrs
 
 from .._errors import InvalidInput
-from .._validate import file_name, local_path
+from .._validate import file_name, local_path, url
 from ._globs import Globs
 from ._items import Item, Stat, display, not_a_file, os_reason
 
-#: one source of files: a path to a file or a directory, or a ``(name, data)`` pair where
-#: data is a binary stream (read from its current position), bytes, or the path of a file
-#: (opened only when it is sent).
-Source: TypeAlias = str | os.PathLike[str] | tuple[str, IO[bytes] | bytes | os.PathLike[str]]
+#: one source of files: a path to a file or a directory, an ``http(s)://`` URL the vendor
+#: fetches itself (`Capability.IMPORT_URLS`), or a ``(name, data)`` pair where data is a
+#: binary stream (read from its current position), bytes, the path of a file (opened only
+#: when it is sent) or a URL.
+Source: TypeAlias = str | os.PathLike[str] | tuple[str, IO[bytes] | bytes | os.PathLike[str] | str]
+
+_URL = re.compile(r"https?://", re.IGNORECASE)
+
+
+def is_url(source: object) -> bool:
+    """Whether a source is an http(s) URL (a str starting with ``http://`` / ``https://``)."""
+    return isinstance(source, str) and _URL.match(source) is not None
+
+
+def _url_item(index: int, name: str | None, source: str) -> Item:
+    """A URL source: named by the last segment of its path, percent-decoded (or `name`)."""
+    try:
+        checked = url("upload source", source)
+    except InvalidInput as e:
+        return Item(index, display(name or source), display(source), None, problem=str(e))
+    if name is None:
+        path = urllib.parse.urlsplit(checked).path
+        name = "" if path.endswith("/") else urllib.parse.unquote(PurePosixPath(path).name)
+    if not name:
+        why = "the URL names no file (its path ends in '/'): pass it as a (name, url) pair"
+        return Item(index, display(checked), display(checked), None, problem=why)
+    return Item(index, name, display(checked), None, url=checked)
+
 
 #: accepted values of ``invalid``: what to do with files that cannot be uploaded
 InvalidMode: TypeAlias = Literal["refuse", "skip"]
@@ -140,6 +166,7 @@ def _is_pair(source: object) -> bool:
         and (
             hasattr(source[1], "read")
             or isinstance(source[1], bytes | bytearray | memoryview | os.PathLike)
+            or is_url(source[1])
         )
     )
 
@@ -263,16 +290,20 @@ def plan(
     for source in _iter_sources(sources):
         if _is_pair(source):
             name, data = cast(tuple[str, object], source)
-            if isinstance(data, os.PathLike):
+            if is_url(data):
+                items.append(_url_item(len(items), name, cast(str, data)))
+            elif isinstance(data, os.PathLike):
                 add_path(name, Path(local_path(f"the path paired with {name!r:.80}", data)))
             else:
                 items.append(_stream_item(len(items), name, data))
+        elif is_url(source):
+            items.append(_url_item(len(items), None, cast(str, source)))
         elif isinstance(source, str | os.PathLike):
             add_path(None, Path(local_path("upload source", source)))
         else:
             raise InvalidInput(
                 f"cannot upload {type(source).__name__} {source!r}: pass a file or directory "
-                "path, or a (name, bytes, binary stream or path) pair"
+                "path, a URL, or a (name, bytes, binary stream, path or URL) pair"
             )
 
     by_stream: dict[int, list[Item]] = {}

@@ -109,7 +109,9 @@ class FileSteps:
                     outcome = FileOutcome(item.name, item.known_size, item.label, "skipped")
                     self.progress.emit("skipped", item, done=True)
                     return Sent(item.index, outcome)
-            needs_sha = self.verify == "sha256" or (self.journal is not None and item.stat is None)
+            needs_sha = item.url is None and (
+                self.verify == "sha256" or (self.journal is not None and item.stat is None)
+            )
             if sha is None and needs_sha:
                 sha = local_sha256(item)
         except Exception as e:

@@ -150,18 +150,15 @@ def batches_wait(state: State, batch_id: str, timeout: float) -> None:
     """
     provider = state.provider()
     if not provider.supports(Capability.STATUS_COUNTS):
-        error = UnsupportedOperation(
+        raise UnsupportedOperation(
             f"{provider.name} batches have no task counts to wait on",
             provider=provider.name,
             operation="batches wait",
             supported_by=providers_supporting(Capability.STATUS_COUNTS),
-        )
-        error.add_note(
-            f"{provider.name} batches have no progress of their own: their work is a run; "
+            hint=f"{provider.name} batches have no progress of their own: their work is a run; "
             f"start one and wait for it with `batchkit runs start {batch_id} --wait`, or "
-            "`batchkit runs wait RUN` for a run already started"
+            "`batchkit runs wait RUN` for a run already started",
         )
-        raise error
     print_run(state, wait_for(state, provider, batch_id, timeout=timeout, group="batches"))
 
 

@@ -9,7 +9,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from types import FrameType
 from typing import IO, Any, cast
 
@@ -74,7 +73,9 @@ def _second_ctrl_c_quits(batch_id: str) -> Iterator[None]:
 
 @files.command("upload")
 @click.argument("batch_id", metavar="BATCH")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# plain text, not click.Path: a URL source must reach upload() as given ("https://a/b" as a
+# Path would lose a slash)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching (repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching (repeatable).")
 @click.option(
@@ -108,7 +109,7 @@ def _second_ctrl_c_quits(batch_id: str) -> Iterator[None]:
 def files_upload(
     state: State,
     batch_id: str,
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     concurrency: int,
@@ -117,6 +118,9 @@ def files_upload(
     skip_invalid: bool,
 ) -> None:
     """Upload files and directories (walked recursively) to BATCH.
+
+    An http(s) URL is fetched by the vendor itself where it can (Scale: each becomes a
+    task with no byte through this machine; see `batchkit providers` for IMPORT_URLS).
 
     Exits 4 when some files failed; the others stay in the batch, and a rerun with
     --resume sends only what is missing. Files that cannot be uploaded at all are listed

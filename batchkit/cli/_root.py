@@ -118,10 +118,9 @@ def _fail(error: BaseException, *, debug: bool) -> NoReturn:
         message = (
             f"{error.provider} does not support {error.operation}"
             + (f"; it works with {others}" if others else "")
+            + (f"; {error.hint}" if error.hint else "")
             + " (see `batchkit providers`)"
         )
-        # a command may add what to do instead (`error.add_note(...)`)
-        message = "; ".join([message, *getattr(error, "__notes__", ())])
     elif isinstance(error, BatchkitError):
         message = str(error) or type(error).__name__
     else:

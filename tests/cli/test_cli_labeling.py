@@ -508,6 +508,26 @@ def test_tasks_list_filters_by_tag_and_time(emu_env: Emulator) -> None:
     assert "not an ISO 8601 date" in bad.output
 
 
+def test_files_upload_of_urls_on_scale_makes_tasks_and_on_ai_hub_exits_5(
+    emu_env: Emulator, tenant: str
+) -> None:
+    """A URL argument reaches the library as given (not as a path): Scale imports it and
+    makes its task; AI Hub exits 5 naming Scale, before any request."""
+    batch = scale_batch("urls")
+    url = "https://cdn.example.com/scans/cat.png"
+    document = run_json("--provider", "scale", "files", "upload", batch, url)
+    assert 1 == document["uploaded"], document
+    tasks = run_json("--provider", "scale", "tasks", "list", batch)
+    assert ["cat.png"] == [t["metadata"]["batchkit_item"] for t in tasks]
+    before = sent(emu_env, tenant)
+    line = assert_one_error_line(
+        run("--provider", "aihub", "files", "upload", "1", url), ExitCode.UNSUPPORTED
+    )
+    assert "it works with --provider scale" in line
+    assert "download the files and upload them from disk" in line
+    assert before == sent(emu_env, tenant)
+
+
 def test_tasks_from_stdin(emu_env: Emulator) -> None:
     """`--from-jsonl -` reads the tasks from stdin."""
     batch = scale_batch("piped", studio=False)

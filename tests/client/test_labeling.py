@@ -503,3 +503,64 @@ def test_list_tasks_refuses_bad_filters_before_any_request(kit):
     with pytest.raises(InvalidInput, match="tags must be a str or a list"):
         provider.list_tasks("b1", tags=7)  # type: ignore[arg-type]
     assert [] == rec.requests
+
+
+def _scale_on(emu: Any) -> batchkit.BatchProvider:
+    p = batchkit.connect("scale", api_key="k", api_root=emu.scale_api_root,
+                         transport=emu.transport(), task_type="categorization",
+                         task_fields={"categories": ["cat", "dog"]})
+    p.create_project("u", type="categorization")
+    p.create_batch("ub", project="u")
+    return p
+
+
+def test_scale_upload_of_urls_imports_each_and_makes_one_task_once():
+    """http(s) URLs as upload sources: Scale fetches each itself (`POST /v1/files/import`,
+    no byte through the client), and each becomes one task named by the URL's last path
+    segment, percent-decoded, or by the name paired with it. A rerun makes no second task."""
+    from batchkit.emulator import Emulator
+
+    emu = Emulator(scale_task_seconds=None)
+    p = _scale_on(emu)
+    assert p.supports(batchkit.Capability.IMPORT_URLS)
+    sources = ["https://cdn.example.com/scans/cat%201.png?sig=abc",
+               ("dog.png", "HTTPS://cdn.example.com/x/7")]
+    report = p.upload("ub", sources)
+    assert ["cat 1.png", "dog.png"] == [f.name for f in report.uploaded]
+    assert [s if isinstance(s, str) else s[1] for s in sources] == [
+        f.source for f in report.uploaded]
+    sent = [(r.method, r.path) for r in emu.requests]
+    assert 2 == sent.count(("POST", "/v1/files/import"))
+    assert ("POST", "/v1/files/upload") not in sent
+    tasks = list(p.list_tasks("ub"))
+    assert {"cat 1.png", "dog.png"} == {t.metadata["batchkit_item"] for t in tasks}
+    assert all(t.raw["params"]["attachment"].startswith("scaledata://") for t in tasks)
+
+    p.upload("ub", sources)
+    assert 2 == len(list(p.list_tasks("ub")))
+
+
+def test_a_url_without_a_file_name_is_refused_before_any_request():
+    from batchkit.emulator import Emulator
+
+    emu = Emulator(scale_task_seconds=None)
+    p = _scale_on(emu)
+    before = len(emu.requests)
+    with pytest.raises(InvalidInput, match="names no file") as caught:
+        p.upload("ub", ["https://cdn.example.com/scans/", "https://cdn.example.com/ok.png"])
+    assert "https://cdn.example.com/scans/" in str(caught.value)
+    assert before == len(emu.requests)
+
+
+def test_ai_hub_refuses_url_sources_naming_who_fetches_urls_before_any_request(kit):
+    """AI Hub fetches no URLs: UnsupportedOperation naming Scale and what to do instead,
+    before any request; a FileUrl handed to upload_file directly is refused too."""
+    provider, rec = _hub(kit, lambda request: None)
+    assert not provider.supports(batchkit.Capability.IMPORT_URLS)
+    with pytest.raises(UnsupportedOperation, match="providers that support it: scale") as e:
+        provider.upload("7", ["https://cdn.example.com/a.png", "https://cdn.example.com/b"])
+    assert "https://cdn.example.com/a.png and 1 more): download the files" in str(e.value)
+    assert e.value.hint
+    with pytest.raises(InvalidInput, match="fetches no URLs"):
+        provider.upload_file("7", "a.png", batchkit.FileUrl("https://cdn.example.com/a.png"))
+    assert [] == rec.requests

@@ -22,6 +22,7 @@ from ..._models import (
     BatchFile,
     BatchState,
     BatchStatus,
+    FileUrl,
     ItemState,
     Project,
     Run,
@@ -87,6 +88,7 @@ class ScaleAdapter(Adapter):
         | Capability.RUNS
         | Capability.RESULTS
         | Capability.UPLOAD_FILES
+        | Capability.IMPORT_URLS
     )
     env_settings: ClassVar[Mapping[str, str]] = {
         "SCALE_API_KEY": "api_key",
@@ -348,18 +350,25 @@ class ScaleAdapter(Adapter):
         task_type, fields = self._file_task()
         if size is not None:
             positive_int("size", size, minimum=0)
-        source = open_source(data)
-        try:
-            if size is not None and size != source.size:
-                raise InvalidInput(
-                    f"size={size} given for {name!r} but the data holds {source.size} bytes"
-                )
+        if isinstance(data, FileUrl):  # Scale fetches it: no byte passes through here
+            url(f"the URL of {name!r}", data.url)
             project = yield from self._project_of(batch_id)
-            attachment = wire.parse_attachment(
-                (yield wire.upload_file(name, source.as_file(), name))
-            )
-        finally:
-            source.close()
+            imported = yield wire.import_file(data.url, name)
+            attachment, sent = wire.parse_attachment(imported), wire.imported_size(imported)
+        else:
+            source = open_source(data)
+            try:
+                if size is not None and size != source.size:
+                    raise InvalidInput(
+                        f"size={size} given for {name!r} but the data holds {source.size} bytes"
+                    )
+                project = yield from self._project_of(batch_id)
+                attachment = wire.parse_attachment(
+                    (yield wire.upload_file(name, source.as_file(), name))
+                )
+            finally:
+                source.close()
+            sent = source.size
         canonical = json.dumps([batch_id, name], separators=(",", ":"))
         body = {
             **fields,
@@ -368,7 +377,7 @@ class ScaleAdapter(Adapter):
             "unique_id": "batchkit-" + hashlib.sha256(canonical.encode()).hexdigest()[:40],
         }
         yield from self._add_one(batch_id, project, task_type, body, True)
-        return BatchFile(name=name, size=source.size)
+        return BatchFile(name=name, size=sent)
 
     def _project_of(self, batch: str) -> Flow[str | None]:
         """The batch's project (fetched once per batch; `NotFound` for an unknown batch)."""

@@ -184,6 +184,28 @@ def upload_file(name: str, file: Any, display_name: str) -> Call:
     )
 
 
+def import_file(url: str, display_name: str) -> Call:
+    """POST /files/import ``{"file_url", "display_name"}``: Scale fetches the file itself.
+    Only `file_url` is documented for import; the SDK passes other keywords through (as
+    upload's fields), so `display_name` names it as upload does. Retried like upload."""
+    return Call(
+        "import_file",
+        "POST",
+        "files/import",
+        json={"file_url": url, "display_name": display_name},
+        ok=_OK,
+        retry=Retry.IDEMPOTENT,
+    )
+
+
+def imported_size(response: httpx.Response) -> int:
+    """The `size` Scale gives an imported file, or 0 when it does not say (it fetched the
+    bytes; batchkit never saw them)."""
+    data = json_body(response, provider=PROVIDER, operation="import_file")
+    size = data.get("size") if isinstance(data, dict) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else 0
+
+
 def parse_attachment(response: httpx.Response) -> str:
     """The `attachment_url` (``scaledata://...``) of an uploaded or imported file: what a
     task's `attachment` takes."""
