@@ -14,7 +14,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -427,6 +428,26 @@ class _AsyncReplayable:
             yield chunk
 
 
+def _one_shot(auth: httpx.Auth) -> httpx.Auth | None:
+    """`auth` if its flow sets credentials on the request and is done (Basic, Bearer and
+    the like: it reads no body and awaits nothing), so the lean path can run it; None for
+    flows that need the client (digest challenges, token refreshes reading a response)."""
+    kind = type(auth)
+    plain = (
+        kind.sync_auth_flow is httpx.Auth.sync_auth_flow
+        and kind.async_auth_flow is httpx.Auth.async_auth_flow
+    )
+    if plain and not auth.requires_request_body and not auth.requires_response_body:
+        return auth
+    return None
+
+
+def _proxied() -> bool:
+    """Whether the environment names a proxy (``HTTPS_PROXY``...): the client then routes
+    through its proxy mounts, so every request goes through the client."""
+    return bool(urllib.request.getproxies())
+
+
 class _Session:
     """What the blocking and the async session share: everything but the I/O."""
 
@@ -463,10 +484,19 @@ class _Session:
             user_agent=user_agent,
             max_connections=max_connections,
         )
-        self._open(transport, options)
+        self._transport = self._open(transport, options)
+        # the lean path (see `_lean`): what the client would add to each request, once
+        self._auth_root = (url.scheme, url.host, url.port)
+        self._one_shot_auth = _one_shot(auth)
+        self._headers = httpx.Headers(self.client.headers)
+        self._extensions = {"timeout": self.client.timeout.as_dict()}
+        self._lean = self._one_shot_auth is not None and not _proxied()
 
-    def _open(self, transport: Any, options: dict[str, Any]) -> None:
-        """Make the pooled client (`transport`, or httpx's own on a deadline backend)."""
+    client: httpx.Client | httpx.AsyncClient
+
+    def _open(self, transport: Any, options: dict[str, Any]) -> Any:
+        """Make the pooled client (on `transport`, or httpx's own on a deadline backend);
+        return the transport it sends through."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -520,40 +550,83 @@ class _Session:
             "follow_redirects": True,
         }
 
-    def _request(self, client: httpx.Client | httpx.AsyncClient, call: Call) -> httpx.Request:
+    def _request(self, call: Call) -> httpx.Request:
+        """The request for `call`, built as `client.build_request` would (the client's
+        headers and timeouts, the URL under the API root) without its per-request merging
+        of base URL, cookies and parameters: the headers and timeouts are the session's,
+        made once."""
         if callable(call.content):
             # a body factory goes in as a re-iterable: httpx can then resend it when it
             # follows a 307/308 (a generator would raise StreamConsumed there)
             content: Any = (
                 _Replayable(call.content)
-                if isinstance(client, httpx.Client)
+                if isinstance(self.client, httpx.Client)
                 else _AsyncReplayable(call.content)
             )
         else:
             content = call.content
-        request = client.build_request(
+        url = call.url if "://" in call.url else self.url(call.url)
+        headers = self._headers
+        if call.headers:
+            headers = headers.copy()
+            headers.update(call.headers)
+        request = httpx.Request(
             call.method,
-            call.url.lstrip("/") if "://" not in call.url else call.url,
-            params=call.params,
+            httpx.URL(url, params=call.params) if call.params else url,
             json=call.json,
             content=content,
-            headers=call.headers,
+            headers=headers,
             files=call.files,
             data=call.form,
+            extensions=dict(self._extensions),
         )
         log.debug("%s %s (%s)", request.method, request.url, call.operation)
         return request
 
-    def _auth(self, client: httpx.Client | httpx.AsyncClient, request: httpx.Request) -> Any:
+    def _own_origin(self, request: httpx.Request) -> bool:
         """Credentials go to the API's own origin only: absolute URLs come from vendor
         Location headers, never to another host a response points at."""
-        base = client.base_url
-        same = (request.url.scheme, request.url.host, request.url.port) == (
-            base.scheme,
-            base.host,
-            base.port,
-        )
-        return httpx.USE_CLIENT_DEFAULT if same else None
+        return (request.url.scheme, request.url.host, request.url.port) == self._auth_root
+
+    def _auth(self, request: httpx.Request) -> Any:
+        return httpx.USE_CLIENT_DEFAULT if self._own_origin(request) else None
+
+    def _authorized(self, request: httpx.Request) -> Generator[httpx.Request, Any, None] | None:
+        """The lean path's auth: the one-shot flow run on `request` (its headers set), or
+        None for another origin. Send the response into the flow when it comes."""
+        if self._one_shot_auth is None or not self._own_origin(request):
+            return None
+        flow = self._one_shot_auth.auth_flow(request)
+        next(flow)  # sets the credentials on `request` itself
+        return flow
+
+    def _follow_up(self, request: httpx.Request, response: httpx.Response) -> httpx.Request:
+        """What the client sends after the lean path met `response`: for a redirect, the
+        request httpx's client would follow it with (its own method, origin and body
+        rules; the client follows any further ones); for a second auth round, `request`
+        again, without the credentials the lean path set (the client's auth sets them).
+        `_build_redirect_request` is httpx's, unexported: without it (another httpx), the
+        client sends `request` again and follows the redirect itself."""
+        build = getattr(self.client, "_build_redirect_request", None)
+        if response.has_redirect_location and callable(build):
+            follow: httpx.Request = build(request, response)
+            return follow
+        request.headers.pop("Authorization", None)
+        return request
+
+    @staticmethod
+    def _settled(flow: Generator[httpx.Request, Any, None] | None, response: Any) -> bool:
+        """Whether the lean path's `response` is final: no redirect to follow, and no
+        second round the auth flow asks for (then the client's full path takes over)."""
+        if response.has_redirect_location:
+            return False
+        if flow is None:
+            return True
+        try:
+            flow.send(response)
+        except StopIteration:
+            return True
+        return False
 
     def _unsendable(self, call: Call) -> _UnsendableRequest:
         return _UnsendableRequest(
@@ -600,25 +673,47 @@ class HttpSession(_Session):
     """One pooled `httpx.Client` for one provider instance, with retries and error mapping."""
 
     client: httpx.Client
+    _transport: httpx.BaseTransport
 
-    def _open(self, transport: httpx.BaseTransport | None, options: dict[str, Any]) -> None:
-        self.client = httpx.Client(
-            transport=transport or deadline_transport(options["limits"]), **options
-        )
+    def _open(
+        self, transport: httpx.BaseTransport | None, options: dict[str, Any]
+    ) -> httpx.BaseTransport:
+        sender = transport or deadline_transport(options["limits"])
+        self.client = httpx.Client(transport=sender, **options)
+        return sender
+
+    def _exchange(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """Send `request`: on the lean path straight to the transport (the client's auth,
+        redirect, cookie and hook layers cost a third of a small request's CPU, and
+        batchkit uses none of them on its own origin), else through the client. A redirect
+        or a second auth round met on the lean path is sent again through the client."""
+        if self._lean:
+            flow = self._authorized(request)
+            response = self._transport.handle_request(request)
+            response.request = request
+            if self._settled(flow, response):
+                if not stream:
+                    try:
+                        response.read()
+                    except BaseException:
+                        response.close()
+                        raise
+                return response
+            response.close()
+            request = self._follow_up(request, response)
+        return self.client.send(request, stream=stream, auth=self._auth(request))
 
     def close(self) -> None:
         """Close the pooled connections."""
         self.client.close()
 
     def _once(self, call: Call, *, stream: bool) -> httpx.Response:
-        request = self._request(self.client, call)
+        request = self._request(call)
         budget = current_budget()
         if budget is not None:
             budget.attempt(request)
         try:
-            response = self.client.send(
-                request, stream=stream, auth=self._auth(self.client, request)
-            )
+            response = self._exchange(request, stream=stream)
         except httpx.LocalProtocolError:
             # h11's message quotes the offending header value, which may be a credential:
             # raised outside the except block so the original is not even chained
@@ -688,26 +783,45 @@ class AsyncHttpSession(_Session):
     errors, awaited (on asyncio or trio)."""
 
     client: httpx.AsyncClient
+    _transport: httpx.AsyncBaseTransport
 
-    def _open(self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]) -> None:
-        self.client = httpx.AsyncClient(
-            transport=transport or async_deadline_transport(options["limits"]), **options
-        )
+    def _open(
+        self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]
+    ) -> httpx.AsyncBaseTransport:
+        sender = transport or async_deadline_transport(options["limits"])
+        self.client = httpx.AsyncClient(transport=sender, **options)
+        return sender
+
+    async def _exchange(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """`HttpSession._exchange`, awaited."""
+        if self._lean:
+            flow = self._authorized(request)
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+            if self._settled(flow, response):
+                if not stream:
+                    try:
+                        await response.aread()
+                    except BaseException:
+                        await response.aclose()
+                        raise
+                return response
+            await response.aclose()
+            request = self._follow_up(request, response)
+        return await self.client.send(request, stream=stream, auth=self._auth(request))
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self.client.aclose()
 
     async def _once(self, call: Call, *, stream: bool) -> httpx.Response:
-        request = self._request(self.client, call)
+        request = self._request(call)
         budget = current_budget()
         if budget is not None:
             budget.attempt(request, is_async=True)
         response: httpx.Response | None
         try:
-            response = await self.client.send(
-                request, stream=stream, auth=self._auth(self.client, request)
-            )
+            response = await self._exchange(request, stream=stream)
         except httpx.LocalProtocolError:
             response = None  # see HttpSession._once
         except (httpx.HTTPError, httpx.StreamError) as e:

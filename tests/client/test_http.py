@@ -543,3 +543,53 @@ def test_a_first_attempt_that_used_the_whole_time_budget_is_not_retried(kit):
     with pytest.raises(ServerError) as info:
         kit.aihub(rec.transport, retry_timeout=0.01).get_batch("7")
     assert (1, 1) == (info.value.attempts, len(rec.requests))
+
+
+# -- the lean path: straight to the transport, the client where it is needed -------------
+
+
+def test_an_auth_flow_with_a_challenge_round_goes_through_the_client():
+    """A two-round auth (HTTP Digest: a 401 challenge, then the answer) is not one-shot:
+    every request of that session goes through httpx's client, which runs the rounds."""
+    from batchkit._http import HttpSession
+
+    seen: list[str | None] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Authorization"))
+        if not (request.headers.get("Authorization") or "").startswith("Digest "):
+            challenge = 'Digest realm="r", nonce="n", qop="auth", algorithm=MD5'
+            return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+        return httpx.Response(200, json={"ok": True})
+
+    session = HttpSession(provider="x", api_root="https://digest.test/api",
+                          auth=httpx.DigestAuth("u", "p"), transport=httpx.MockTransport(handle))
+    assert {"ok": True} == session.send(Call("get", "GET", "v1/thing")).json()
+    assert 2 == len(seen)
+    assert seen[0] is None
+    assert (seen[1] or "").startswith('Digest username="u"')
+
+
+def test_requests_carry_the_clients_default_headers_and_the_calls_own():
+    """What the lean path builds once per session is what the client would send: its
+    User-Agent, Accept and encoding headers, the call's headers on top, and the query."""
+    from batchkit._http import HttpSession
+
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    session = HttpSession(provider="x", api_root="https://h.test/api",
+                          auth=httpx.BasicAuth("k", ""), transport=httpx.MockTransport(handle),
+                          user_agent="pipe/1")
+    session.send(Call("get", "GET", "v1/a b", params={"tags": ["x", "y"], "n": 1},
+                      headers={"Accept": "text/csv"}))
+    (request,) = seen
+    assert "https://h.test/api/v1/a%20b?tags=x&tags=y&n=1" == str(request.url)
+    assert request.headers["User-Agent"].endswith(" pipe/1")
+    assert "text/csv" == request.headers["Accept"]
+    assert "gzip" in request.headers["Accept-Encoding"]
+    assert request.headers["Authorization"].startswith("Basic ")
+    assert {"connect", "read", "write", "pool"} == set(request.extensions["timeout"])
