@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SOURCES = sorted((ROOT / "batchkit").rglob("*.py"))
 
 #: the arguments of a `pip install` command, up to the end of that command
