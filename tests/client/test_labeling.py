@@ -564,3 +564,64 @@ def test_ai_hub_refuses_url_sources_naming_who_fetches_urls_before_any_request(k
     with pytest.raises(InvalidInput, match="fetches no URLs"):
         provider.upload_file("7", "a.png", batchkit.FileUrl("https://cdn.example.com/a.png"))
     assert [] == rec.requests
+
+
+def test_a_rerun_with_the_callers_own_unique_ids_returns_the_tasks_its_first_run_added():
+    """add_tasks twice with the same specs carrying the caller's unique_ids (a pipeline
+    rerun): the second call meets 409s and returns the tasks the first one added (same
+    batch, type, attachment and metadata); a different attachment under a taken id is a
+    Conflict naming the task."""
+    from batchkit.emulator import Emulator
+
+    emu = Emulator(scale_task_seconds=None)
+    p = _scale_on(emu)
+    specs = [TaskSpec("categorization", {"attachment": f"https://img/{i}.png",
+                                         "categories": ["a", "b"]},
+                      unique_id=f"mine-{i}", metadata={"row": i}) for i in range(3)]
+    first = p.add_tasks("ub", specs)
+    again = p.add_tasks("ub", specs)
+    assert [t.id for t in first] == [t.id for t in again]
+    assert 3 == len(list(p.list_tasks("ub")))
+    other = TaskSpec("categorization", {"attachment": "https://img/other.png",
+                                        "categories": ["a", "b"]}, unique_id="mine-0")
+    with pytest.raises(Conflict, match=first[0].id):
+        p.add_tasks("ub", [other])
+
+
+def test_a_cancel_whose_answer_was_lost_is_not_an_error_when_retried(kit):
+    """The first cancel takes effect but its answer is lost (a 502); the retry meets Scale's
+    400 "not pending": batchkit looks the task up, finds it canceled, and returns it."""
+    state = {"status": "pending", "cancels": 0}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/task/t1/cancel"):
+            state["cancels"] += 1
+            if state["status"] == "pending":
+                state["status"] = "canceled"
+                return httpx.Response(502)
+            return httpx.Response(400, json={"status_code": 400, "error":
+                                             "Only a pending task can be canceled."})
+        if request.url.path.endswith("/task/t1"):
+            return httpx.Response(200, json={"task_id": "t1", "status": state["status"],
+                                             "type": "categorization", "batch": "b1"})
+        return httpx.Response(404)
+
+    provider, _ = _scale(kit, type("H", (), {"handle": staticmethod(handle)})())
+    assert batchkit.ItemState.CANCELED == provider.cancel_task("t1").state
+    assert 2 == state["cancels"]
+    state["status"] = "completed"
+    with pytest.raises(batchkit.ProviderError, match="pending"):
+        provider.cancel_task("t1")  # a first attempt refused: the refusal stands
+
+
+def test_scale_upload_looks_the_batch_up_once_whatever_the_concurrency(tmp_path):
+    from batchkit.emulator import Emulator
+
+    emu = Emulator(scale_task_seconds=None)
+    p = _scale_on(emu)
+    for i in range(20):
+        (tmp_path / f"f{i}.png").write_bytes(b"png %d" % i)
+    before = len(emu.requests)
+    assert 20 == len(p.upload("ub", tmp_path, concurrency=16).uploaded)
+    gets = [r for r in emu.requests[before:] if (r.method, r.path) == ("GET", "/v1/batches/ub")]
+    assert 1 == len(gets)

@@ -15,7 +15,7 @@ import httpx
 
 from ..._adapter import Adapter, BatchRef, FileData
 from ..._capabilities import Capability
-from ..._errors import ConfigError, Conflict, EmptyBatch, InvalidInput
+from ..._errors import ConfigError, Conflict, EmptyBatch, InvalidInput, ProviderError
 from ..._flow import Flow, gather, primed
 from ..._models import (
     Batch,
@@ -190,8 +190,11 @@ class ScaleAdapter(Adapter):
 
     @primed
     def get_batch(self, batch: BatchRef) -> Flow[Batch]:
-        """Fetch a batch by name."""
-        return wire.parse_batch((yield wire.get_batch(self.batch_id(batch))), "get_batch")
+        """Fetch a batch by name (and remember its project: the tasks added to it name it;
+        the bulk upload's first request fills this before any file goes up)."""
+        found = wire.parse_batch((yield wire.get_batch(self.batch_id(batch))), "get_batch")
+        self._projects[found.id] = found.project
+        return found
 
     @primed
     def list_batches(
@@ -297,8 +300,9 @@ class ScaleAdapter(Adapter):
         dataset_id: str | None = None,
         pipeline: str | None = None,
     ) -> Flow[Project]:
-        """Create a project (the container of batches). A retried create meeting 409
-        returns a project only if it cannot have been someone else's: it re-raises."""
+        """Create a project (the container of batches). A name already taken is a
+        `Conflict`, whose message says when an earlier attempt of this call (its answer
+        lost) may have made it: then `get_project(name)` shows it."""
         batch_name(name)
         if not type:
             raise InvalidInput("Scale projects need a task type, e.g. type='imageannotation'")
@@ -382,8 +386,7 @@ class ScaleAdapter(Adapter):
     def _project_of(self, batch: str) -> Flow[str | None]:
         """The batch's project (fetched once per batch; `NotFound` for an unknown batch)."""
         if batch not in self._projects:
-            found: Batch = yield from self.get_batch(batch)
-            self._projects[batch] = found.project
+            yield from self.get_batch(batch)
         return self._projects[batch]
 
     def upload(self, batch: BatchRef, sources: Any, **options: Any) -> Flow[Any]:
@@ -453,19 +456,25 @@ class ScaleAdapter(Adapter):
             return wire.parse_task((yield wire.create_task(type_, full)), "add_tasks")
         except Conflict as e:
             uid = body["unique_id"]
-            # a derived unique_id names this batch and this spec: whoever made the task was
-            # batchkit adding this very task; a caller's own one only if our attempt might
-            # have (its answer was lost)
-            if not (derived or e.earlier_attempt_may_have_applied):
+            # the task under this unique_id is this very task when batchkit derived the id
+            # (it names this batch and this spec), when our own attempt may have made it (its
+            # answer was lost), or when it is in this batch, of this type, with the spec's
+            # attachment and metadata (a rerun of the pipeline): it is returned; any other
+            # task is someone else's
+            existing = yield from self._find_unique(uid)
+            ours = derived or e.earlier_attempt_may_have_applied or _same_task(existing, body)
+            if (
+                existing is None
+                or not ours
+                or existing.batch_id != batch
+                or (existing.type != type_)
+            ):
                 e.args = (
                     f"scale add_tasks: unique_id {uid!r} is already used by another task "
                     f"({wire.conflicting_task(e.vendor_message) or 'id not given'}); unique_ids "
                     "are global across projects: pick another, or cancel that task with "
                     "clear_unique_id=True",
                 )
-                raise
-            existing = yield from self._find_unique(uid)
-            if existing is None or existing.batch_id != batch or existing.type != type_:
                 raise
             log.info("scale add_tasks: task %s (%s) already exists: returning it", existing.id, uid)
             return existing
@@ -533,8 +542,19 @@ class ScaleAdapter(Adapter):
         """Cancel a task no one has started (Scale refuses others); `clear_unique_id=True`
         frees its unique_id for a new task."""
         flag("clear_unique_id", clear_unique_id)
-        call = wire.cancel_task(_task_id(task), clear_unique_id=clear_unique_id)
-        return wire.parse_task((yield call), "cancel_task")
+        task_id = _task_id(task)
+        call = wire.cancel_task(task_id, clear_unique_id=clear_unique_id)
+        try:
+            return wire.parse_task((yield call), "cancel_task")
+        except ProviderError as e:
+            # a retried cancel whose first answer was lost meets "only a pending task can be
+            # canceled": the first attempt canceled it, so the task as it is now is the answer
+            if not (e.earlier_attempt_may_have_applied and e.status in (400, 409)):
+                raise
+            found = wire.parse_task((yield wire.get_task(task_id)), "cancel_task")
+            if found.state is not ItemState.CANCELED:
+                raise
+            return found
 
     @primed
     def start(
@@ -616,6 +636,18 @@ def _checked_spec(batch: str, spec: object, index: int) -> tuple[str, dict[str, 
         canonical = json.dumps([batch, spec.type, body], sort_keys=True, separators=(",", ":"))
         body["unique_id"] = "batchkit-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
     return spec.type, body, derived
+
+
+def _same_task(existing: Task | None, body: Mapping[str, Any]) -> bool:
+    """Whether `existing` was made from the spec `body` (its attachment and metadata): a
+    rerun meeting the task its first run added under the caller's own unique_id."""
+    if existing is None:
+        return False
+    params = existing.raw.get("params")
+    attachment = params.get("attachment") if isinstance(params, Mapping) else None
+    return attachment == body.get("attachment") and dict(existing.metadata) == body.get(
+        "metadata", {}
+    )
 
 
 def _task_id(task: object) -> str:
