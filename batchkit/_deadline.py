@@ -10,6 +10,7 @@ is left of the current call's deadline (a context variable, so each thread has i
 from __future__ import annotations
 
 import contextvars
+import itertools
 import ssl
 import time
 from collections.abc import Iterable, Iterator
@@ -220,22 +221,81 @@ class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-def async_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """`transport`, for the async client: its pool on an `AsyncDeadlineBackend`."""
-    result = httpx.AsyncHTTPTransport(limits=limits)
-    pool = result._pool
-    pool._network_backend = AsyncDeadlineBackend(pool._network_backend)
-    return result
+#: connections per shard of the default transport (see `Shards`)
+SHARD_CONNECTIONS = 4
 
 
-def transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's own transport, its connection pool on a `DeadlineBackend`.
+class Shards(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """httpx transports side by side, each request sent by the next one in turn.
 
-    httpx does not pass a network backend through, so the pool's backend is wrapped in
+    httpcore's pool looks at every connection for every queued request each time a request
+    starts or ends: with 16 requests in flight on 16 connections that is ~500 idle checks
+    per request, a third of a small upload's client CPU (profiled, docs/benchmarks.md). Pools
+    of `SHARD_CONNECTIONS` keep each scan short; the total stays `max_connections`, and a
+    shard's pool still queues, reuses and closes its connections as httpx does.
+    """
+
+    def __init__(self, shards: list[Any]) -> None:
+        self.shards = shards
+        self._turn = itertools.count()  # next() is atomic: threads take turns without a lock
+
+    def _next(self) -> Any:
+        return self.shards[next(self._turn) % len(self.shards)]
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self._next().handle_request(request)
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = await self._next().handle_async_request(request)
+        return response
+
+    def close(self) -> None:
+        for shard in self.shards:
+            shard.close()
+
+    async def aclose(self) -> None:
+        for shard in self.shards:
+            await shard.aclose()
+
+
+def _split(limits: httpx.Limits) -> tuple[int, httpx.Limits]:
+    """How many shards, and each one's limits: `limits` divided among them."""
+    total = limits.max_connections or SHARD_CONNECTIONS
+    count = max(1, total // SHARD_CONNECTIONS)
+    keep = limits.max_keepalive_connections
+    return count, httpx.Limits(
+        max_connections=max(1, total // count),
+        max_keepalive_connections=None if keep is None else max(1, keep // count),
+        keepalive_expiry=limits.keepalive_expiry,
+    )
+
+
+def async_transport(limits: httpx.Limits) -> Shards:
+    """`transport`, for the async client: pools on an `AsyncDeadlineBackend`."""
+    count, each = _split(limits)
+    shards = []
+    for _ in range(count):
+        shard = httpx.AsyncHTTPTransport(limits=each)
+        pool = shard._pool
+        pool._network_backend = AsyncDeadlineBackend(pool._network_backend)
+        shards.append(shard)
+    return Shards(shards)
+
+
+def transport(limits: httpx.Limits) -> Shards:
+    """httpx's own transports (`Shards` of them), their connection pools on a
+    `DeadlineBackend`.
+
+    httpx does not pass a network backend through, so each pool's backend is wrapped in
     place; `test_the_deadline_backend_is_installed_on_the_default_transport` (in
     tests/client/test_hardening.py) fails loudly if an httpx release moves it.
     """
-    result = httpx.HTTPTransport(limits=limits)
-    pool = result._pool
-    pool._network_backend = DeadlineBackend(pool._network_backend)
-    return result
+    count, each = _split(limits)
+    shards = []
+    for _ in range(count):
+        shard = httpx.HTTPTransport(limits=each)
+        pool = shard._pool
+        pool._network_backend = DeadlineBackend(pool._network_backend)
+        shards.append(shard)
+    return Shards(shards)

@@ -446,8 +446,9 @@ def test_the_deadline_backend_is_installed_on_the_default_transport():
     from batchkit._deadline import DeadlineBackend
 
     provider = batchkit.connect("aihub", api_root="http://127.0.0.1:9/api", token="t0k3n")
-    transport = provider.http.client._transport
-    assert isinstance(transport._pool._network_backend, DeadlineBackend)
+    shards = provider.http.client._transport.shards
+    assert 32 == sum(shard._pool._max_connections for shard in shards)
+    assert all(isinstance(shard._pool._network_backend, DeadlineBackend) for shard in shards)
 
 
 def test_no_deadline_outlives_its_call(kit):
@@ -731,3 +732,22 @@ def test_an_error_after_retries_says_how_many_attempts_were_made(kit):
     rec = kit.Recorder(lambda request: httpx.Response(502))
     with pytest.raises(ServerError, match=r"\(after 3 attempts\)$"):
         kit.aihub(rec.transport, retry_attempts=3).get_batch("7")
+
+
+@pytest.mark.parametrize("max_connections", [1, 5, 32])
+def test_the_default_transport_opens_no_more_connections_than_max_connections(
+    served_emulator, max_connections
+):
+    """The pools behind the default transport (shards of `SHARD_CONNECTIONS`, so httpcore's
+    per-request scan stays short) together hold at most `max_connections`, and keep-alive
+    connections are reused: 40 files at 16 at once open no more than that."""
+    provider = batchkit.connect("aihub", api_root=served_emulator.aihub_api_root, token="pool",
+                                max_connections=max_connections)
+    batch = provider.create_batch("pool")
+    report = provider.upload(batch, [(f"f{i}.txt", b"x" * 100) for i in range(40)],
+                             concurrency=16, strict=True)
+    assert 40 == len(report.uploaded)
+    shards = provider.http.client._transport.shards
+    assert max_connections >= sum(shard._pool._max_connections for shard in shards)
+    assert max_connections >= sum(len(shard._pool.connections) for shard in shards)
+    provider.close()
