@@ -11,6 +11,7 @@ from ._capabilities import Capability
 from ._errors import BatchkitError, DownloadIncomplete, InvalidInput
 from ._flow import Flow, Gather, blocking, collect
 from ._models import BatchFile, DownloadReport, FileOutcome
+from ._pagination import WHOLE_LISTING_PAGE
 from ._validate import flag, local_path, positive_int
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ def download_flow(
 def _run(
     adapter: Adapter, batch_id: str, root: Path, concurrency: int, strict: bool
 ) -> Flow[DownloadReport]:
-    listing: list[BatchFile] = yield from collect(adapter.list_files(batch_id))
+    listing: list[BatchFile] = yield from collect(
+        adapter.list_files(batch_id, page_size=WHOLE_LISTING_PAGE)
+    )
     outcomes: list[FileOutcome] = []
     files = (_one(adapter, batch_id, root, f) for f in listing)
     yield Gather(files, concurrency, each=outcomes.append)

@@ -55,6 +55,12 @@ class _Progress:
         self.pages.add(fingerprint)
 
 
+#: the page size asked for when a whole listing is read at once (the upload's verify, the
+#: bulk download): a hint each adapter caps to the largest page its vendor serves, so a
+#: batch of 10,000 files takes 10 round trips, not 100 at a server's default of 100
+WHOLE_LISTING_PAGE = 10_000
+
+
 def by_token(
     fetch: Callable[[str | None], Flow[tuple[Sequence[T], str | None, bool]]],
     *,

@@ -20,6 +20,7 @@ from .._capabilities import Capability
 from .._errors import BatchkitError
 from .._flow import Flow, Gather, blocking, collect
 from .._models import BatchFile, UploadReport
+from .._pagination import WHOLE_LISTING_PAGE
 from ._call import Prepared, prepare, report
 from ._items import Item, payload
 from ._journal import Journal, listening
@@ -106,7 +107,9 @@ def _run(
 
 
 def _batch_sizes(adapter: Adapter, batch_id: str) -> Flow[dict[str, int]]:
-    listing: list[BatchFile] = yield from collect(adapter.list_files(batch_id))
+    listing: list[BatchFile] = yield from collect(
+        adapter.list_files(batch_id, page_size=WHOLE_LISTING_PAGE)
+    )
     return {f.name: f.size for f in listing}
 
 
