@@ -1,9 +1,59 @@
-"""``python -m batchkit.emulator``: serve the emulator in the foreground until Ctrl-C."""
+"""``python -m batchkit.emulator``: serve the emulator in the foreground until Ctrl-C or
+SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+#: the signals that stop the emulator (uvicorn's own ``HANDLED_SIGNALS`` on POSIX)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(BaseException):
+    """A stop signal, raised as an exception so that everything on the way out runs: above
+    all the emulator's clean-up, which deletes its storage folder. (SIGTERM's default action
+    kills the process on the spot, skipping it.) A ``BaseException``, as ``KeyboardInterrupt``
+    is, so that no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Inside the block, the first SIGINT or SIGTERM raises :class:`Stopped` (later ones are
+    ignored, so the clean-up it starts runs to its end); the previous handlers are restored
+    on the way out. Outside the main thread (where no handler can be set) it does nothing.
+
+    uvicorn's own handlers take over while it serves: the first signal starts its graceful
+    shutdown, and once the server has stopped it restores the handlers it found (these) and
+    raises each signal it caught again ("cooperative signal handling", uvicorn 0.29+), which
+    lands here, after the server has closed its connections.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -53,8 +103,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m batchkit.emulator") -> int:
-    """Run the emulator on ``--host``/``--port`` until interrupted; returns the exit status
-    (2 for a bad option or a port that cannot be used: change the arguments)."""
+    """Run the emulator on ``--host``/``--port`` until Ctrl-C or SIGTERM (then its storage is
+    deleted and the status is 0); returns the exit status (2 for a bad option or a port that
+    cannot be used: change the arguments)."""
     args = _parser(prog).parse_args(argv)
     try:
         import uvicorn
@@ -86,18 +137,21 @@ def main(argv: list[str] | None = None, prog: str = "python -m batchkit.emulator
     latency = (
         Latency(fixed=args.latency, jitter=args.jitter) if args.latency or args.jitter else None
     )
-    with Emulator(
-        tokens=tokens, job_polls=args.job_polls, part_size=args.part_size, latency=latency
-    ) as emulator:
-        url = base_url(sock)
-        print(f"AI Hub API root: {url}/api", flush=True)
-        print(f"Scale API root: {url}/v1", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
-        server = uvicorn.Server(make_config(emulator.app))
-        try:
+    try:
+        with (
+            stop_on_signals(),
+            contextlib.closing(sock),
+            Emulator(
+                tokens=tokens, job_polls=args.job_polls, part_size=args.part_size, latency=latency
+            ) as emulator,
+        ):
+            url = base_url(sock)
+            print(f"AI Hub API root: {url}/api", flush=True)
+            print(f"Scale API root: {url}/v1", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            # a bounded shutdown: a request still running 5 s after the signal is cancelled
+            server = uvicorn.Server(make_config(emulator.app, timeout_graceful_shutdown=5))
             server.run(sockets=[sock])
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sock.close()
+    except (Stopped, KeyboardInterrupt):
+        pass
     return 0

@@ -89,8 +89,8 @@ class Budget:
     steps: int
 
 
-#: CI: 10 examples for each of the 32 operations (plus the coverage phase) and 15 scenarios
-#: per vendor, seeded
+#: CI: 10 examples for each of the 45 operations (22 AI Hub, 23 Scale; plus the coverage
+#: phase) and 15 scenarios per vendor, seeded
 CI_BUDGET = Budget(examples=10, scenarios=15, steps=12)
 #: the ``conformance_big`` marker (``pytest -m conformance_big``)
 BIG_BUDGET = Budget(examples=300, scenarios=300, steps=25)

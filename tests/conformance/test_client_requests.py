@@ -225,7 +225,8 @@ def _scale_flow(emu: Emulator) -> Callable[[Recorder], None]:
         p.set_metadata(batch, {"team": "b", "nested": {"n": 1}})
         # the labeling loop: files become tasks, tasks added directly, listed, canceled
         loop = p.create_batch("loop", project="plain project")
-        files = p.upload(loop, [("scan #1.png", io.BytesIO(b"\x89PNG"))])
+        files = p.upload(loop, [("scan #1.png", io.BytesIO(b"\x89PNG")),
+                                "https://cdn.example.com/scans/scan%20%232.png?sig=a%2Bb"])
         assert files.ok, files.failed
         specs = [batchkit.TaskSpec("imageannotation", {
             "attachment": "https://example.com/a.png",
@@ -284,9 +285,16 @@ def test_every_scale_request_the_client_sends_is_described_by_batchkits_spec(
 
 #: operations of docs/scale-v1-openapi.yaml the client never sends, and why
 NOT_CALLED_BY_THE_CLIENT = {
-    # a task takes a caller's URL as its attachment directly (add_tasks); batchkit uploads
-    # local files itself (POST /files/upload)
-    "POST /files/import",
+    # editing a task after its creation: batchkit sets a task's metadata, tags and
+    # unique_id when it creates it, and never audits (the SDK's edit calls are checked
+    # against the emulator by tests/official_sdks)
+    "POST /task/{taskId}/setMetadata",
+    "POST /task/{taskId}/tags",
+    "PUT /task/{taskId}/tags",
+    "DELETE /task/{taskId}/tags",
+    "POST /task/{taskId}/unique_id",
+    "DELETE /task/{taskId}/unique_id",
+    "POST /task/{taskId}/audit",
 }
 
 

@@ -392,3 +392,89 @@ def test_every_kind_of_aihub_run_answer_conforms_to_the_official_spec() -> None:
         check("runDeployment", client.post("/v2/apps/deployments/nope/runs", json={}), 404)
     run_operations = {"runApp", "runDeployment", "getRunStatus", "getRunResults", "listRuns"}
     assert run_operations | {"deleteRun"} <= set(checked)
+
+
+def test_every_kind_of_scale_task_edit_answer_conforms_to_batchkits_spec() -> None:
+    """Generated requests never meet a task that exists (its id is issued by a create, which
+    needs a project): this edits real tasks through every edit operation — each success, a
+    bad body (400), an unknown task (404), a unique_id taken (409), an audit of a task not
+    yet completed (400) — and validates each answer against its operation in
+    docs/scale-v1-openapi.yaml (status, content type, body schema). No stateful link leads
+    to ``auditTask``: a task just created is pending, and auditing it is a 400."""
+    now = [1_700_000_000.0]
+    checked: list[str] = []
+
+    def check(operation_id: str, response: httpx.Response, status: int) -> dict[str, Any]:
+        assert status == response.status_code, (operation_id, response.text)
+        SCALE.find_operation_by_id(operation_id).validate_response(response)
+        checked.append(operation_id)
+        body: dict[str, Any] = response.json()
+        return body
+
+    with (
+        Emulator(clock=lambda: now[0], tokens={SCALE_KEY}) as emu,
+        httpx.Client(
+            transport=emu.transport(), base_url=emu.scale_api_root, auth=(SCALE_KEY, "")
+        ) as client,
+    ):
+        check(
+            "createProject",
+            client.post("/projects", json={"name": "p", "type": "categorization"}),
+            200,
+        )
+        first, second = (
+            check(
+                "createTask",
+                client.post(
+                    "/task/categorization",
+                    json={"project": "p", "unique_id": f"u{n}", "categories": ["a", "b"]},
+                ),
+                200,
+            )["task_id"]
+            for n in range(2)
+        )
+        check("auditTask", client.post(f"/task/{first}/audit", json={"accepted": True}), 400)
+        now[0] += 60  # the workforce completes both
+        task = f"/task/{first}"
+        meta = check("setTaskMetadata", client.post(f"{task}/setMetadata", json={"k": 1}), 200)
+        assert {"k": 1} == meta["metadata"]
+        check("setTaskMetadata", client.post(f"{task}/setMetadata", json=[1]), 400)
+        check("setTaskTags", client.post(f"{task}/tags", json=["a", "b"]), 200)
+        check("addTaskTags", client.put(f"{task}/tags", json=["c"]), 200)
+        tags = check("deleteTaskTags", client.request("DELETE", f"{task}/tags", json=["a"]), 200)
+        assert ["b", "c"] == tags["tags"]
+        check("setTaskTags", client.post(f"{task}/tags", json={"tags": []}), 400)
+        check("addTaskTags", client.put(f"{task}/tags", json=[1]), 400)
+        check("deleteTaskTags", client.request("DELETE", f"{task}/tags", json="a"), 400)
+        check("updateTaskUniqueId", client.post(f"{task}/unique_id", json={"unique_id": "v"}), 200)
+        check("updateTaskUniqueId", client.post(f"{task}/unique_id", json={"unique_id": ""}), 400)
+        taken = {"unique_id": "u1"}
+        check("updateTaskUniqueId", client.post(f"{task}/unique_id", json=taken), 409)
+        cleared = check("clearTaskUniqueId", client.delete(f"/task/{second}/unique_id"), 200)
+        assert "unique_id" not in cleared
+        rejection = {"accepted": False, "comments": "x"}
+        audited = check("auditTask", client.post(f"{task}/audit", json=rejection), 200)
+        assert "rejected" == audited["audits"][-1]["audit_result"]
+        check("auditTask", client.post(f"{task}/audit", json={"comments": "x"}), 400)
+        unknown = "/task/000000000000000000000000"
+        check("setTaskMetadata", client.post(f"{unknown}/setMetadata", json={}), 404)
+        check("setTaskTags", client.post(f"{unknown}/tags", json=[]), 404)
+        check("addTaskTags", client.put(f"{unknown}/tags", json=[]), 404)
+        check("deleteTaskTags", client.request("DELETE", f"{unknown}/tags", json=[]), 404)
+        check("updateTaskUniqueId", client.post(f"{unknown}/unique_id", json=taken), 404)
+        check("clearTaskUniqueId", client.delete(f"{unknown}/unique_id"), 404)
+        check("auditTask", client.post(f"{unknown}/audit", json={"accepted": True}), 404)
+        listed = check(
+            "listTasks", client.get("/tasks", params={"customer_review_status": "rejected"}), 200
+        )
+        assert [first] == [doc["task_id"] for doc in listed["docs"]]
+    edits = {
+        "setTaskMetadata",
+        "setTaskTags",
+        "addTaskTags",
+        "deleteTaskTags",
+        "updateTaskUniqueId",
+        "clearTaskUniqueId",
+        "auditTask",
+    }
+    assert edits <= set(checked)

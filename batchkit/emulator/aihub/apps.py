@@ -191,6 +191,8 @@ class Run:
     finish_ns: int | None = None
     msg: str = ""
     polls: int = 0
+    #: started after ``seq`` other runs of the backend (list-runs breaks ties by it)
+    seq: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The spec's ``run`` object (get-run-status, run-app, run-deployment, list-runs).

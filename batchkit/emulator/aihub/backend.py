@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import enum
 import hashlib
 import heapq
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from batchkit.emulator._errors import BadRequest, Conflict, PreconditionFailed
+from batchkit.emulator._index import SortedIndex, newest_first, window
 from batchkit.emulator._input import excerpt
 from batchkit.emulator.aihub import apps
 from batchkit.emulator.aihub.apps import (
@@ -375,11 +375,17 @@ class AIHubBackend:
         self.tree = FileTree(self.blobs, now=clock())
         self._lock = threading.RLock()
         self._batches: dict[int, Batch] = {}
+        #: by ascending id: a tenant's batches under (tenant, None), those of one of its
+        #: workspaces under (tenant, workspace)
+        self._batch_index: dict[tuple[str, str | None], SortedIndex[Batch]] = {}
         self._jobs: dict[str, Job] = {}
         #: pending jobs and running runs with a due time: (due, sequence, job or run),
         #: earliest first
         self._due: list[tuple[float, int, Job | Run]] = []
         self._runs: dict[str, Run] = {}
+        #: each tenant's runs by (start_ns, start order)
+        self._run_index: dict[str, SortedIndex[Run]] = {}
+        self._next_run_seq = 0
         self._next_job_seq = 0
         self._settling = False
         self._sessions: dict[str, Session] = {}
@@ -424,6 +430,8 @@ class AIHubBackend:
             self._next_batch_id += 1
             self.tree.ensure_folder(batch.folder, now=self.clock())
             self._batches[batch.id] = batch
+            for key in ((tenant, None), (tenant, workspace)):
+                self._batch_index.setdefault(key, SortedIndex(_batch_id)).add(batch)
             return batch
 
     def get_batch(self, tenant: str, batch_id: int) -> Batch:
@@ -453,15 +461,16 @@ class AIHubBackend:
         """The tenant's batches by ascending id, filtered, then sliced by offset and limit."""
         with self._lock:
             self._settle()
-            found = [
-                b
-                for b in sorted(self._batches.values(), key=lambda b: b.id)
-                if b.tenant == tenant
-                and (workspace is None or b.workspace == workspace)
-                and (username is None or b.owner == username)
-            ]
-        end = None if limit is None else offset + limit
-        return found[offset:end]
+            # every batch of a tenant is owned by the tenant's user name
+            if username is not None and username != self.username(tenant):
+                return []
+            found = self._batch_index.get((tenant, workspace))
+            if found is None:
+                return []
+            if offset >= 0 and (limit is None or limit >= 0):
+                return found.slice(offset, len(found) if limit is None else offset + limit)
+            end = None if limit is None else offset + limit
+            return list(found)[offset:end]
 
     def delete_batch(self, tenant: str, batch_id: int) -> Job:
         """Start deleting a batch and its files; deleting it again returns the same job."""
@@ -477,7 +486,9 @@ class AIHubBackend:
             return batch.deletion
 
     def _drop_batch(self, batch: Batch) -> None:
-        self._batches.pop(batch.id, None)
+        if self._batches.pop(batch.id, None) is not None:
+            for key in ((batch.tenant, None), (batch.tenant, batch.workspace)):
+                self._batch_index[key].remove(batch)
         node = self.tree.lookup(batch.folder)
         if node is not None:
             self.tree.remove(batch.folder, node, now=self.clock())
@@ -551,14 +562,20 @@ class AIHubBackend:
             batch = self.get_batch(tenant, batch_id)
             after = self._decode_page_token(start_token, batch_id) if start_token else None
             folder = self.tree.lookup(batch.folder)
-            files: dict[str, FileNode] = {}
+            page: list[str] = []
+            nodes: list[dict[str, Any]] = []
+            has_more = False
             if isinstance(folder, FolderNode):
-                files = {n: c for n, c in folder.children.items() if isinstance(c, FileNode)}
-            names = sorted(files)
-            start = 0 if after is None else bisect.bisect_right(names, after)
-            page = names[start : start + page_size]
-            has_more = start + page_size < len(names)
-            nodes = [self._file_json(batch, name, files[name]) for name in page]
+                # the folder's sorted index of file names: a bisection and a slice, never a
+                # pass over every file
+                names = folder.file_names
+                start = 0 if after is None else names.bisect_right(after)
+                page = names.slice(start, start + page_size)
+                has_more = start + page_size < len(names)
+                for name in page:
+                    node = folder.children[name]
+                    assert isinstance(node, FileNode)
+                    nodes.append(self._file_json(batch, name, node))
         token = self._encode_page_token(batch_id, page[-1]) if has_more else ""
         return FilePage(nodes=nodes, next_page_token=token, has_more=has_more)
 
@@ -1120,8 +1137,11 @@ class AIHubBackend:
             poll_limit=self.run_polls,
             fails=app.always_fails or self.fail_runs,
             msg=f"Running {app.name} on {len(files)} file(s)",
+            seq=self._next_run_seq,
         )
+        self._next_run_seq += 1
         self._runs[run.id] = run
+        self._run_index.setdefault(tenant, SortedIndex(_run_key)).add(run)
         if self.run_polls == 0 or self.run_seconds == 0:
             self._finish_run(run, at=now)
         elif run.due is not None:
@@ -1259,12 +1279,34 @@ class AIHubBackend:
                 else from_timestamp * 1_000_000_000
             )
             end = _ns(now) if to_timestamp is None else to_timestamp * 1_000_000_000
+            index = self._run_index.get(tenant)
+            if index is None:
+                return []
+            lo, hi = window(index, start, end)
+            filtered = (
+                app_id is not None
+                or app_name is not None
+                or deployment_id is not None
+                or username is not None
+                or run_id is not None
+                or bool(statuses)
+                or bool(output_workspaces)
+            )
+            if (
+                sort_by == "start_timestamp"
+                and not filtered
+                and offset >= 0
+                and (limit is None or limit >= 0)
+            ):
+                # the index's own order: a page is a slice of the time window
+                size = hi - lo if limit is None else limit
+                if order == "DESCENDING":
+                    return newest_first(index, lo, hi, offset, size)
+                return index.slice(lo + offset, min(hi, lo + offset + size))
             found = [
                 run
-                for run in self._runs.values()
-                if run.tenant == tenant
-                and start <= run.start_ns <= end
-                and (app_id is None or run.app.id == app_id)
+                for run in index.slice(lo, hi)
+                if (app_id is None or run.app.id == app_id)
                 and (app_name is None or run.app.name == app_name)
                 and (deployment_id is None or run.deployment_id == deployment_id)
                 and (username is None or run.username == username)
@@ -1272,10 +1314,9 @@ class AIHubBackend:
                 and (not statuses or run.status in statuses)
                 and (not output_workspaces or run.output_workspace in output_workspaces)
             ]
+        # in start order already; a stable sort by status keeps it within a status
         if sort_by == "status":
             found.sort(key=lambda run: (run.status, run.start_ns))
-        else:
-            found.sort(key=lambda run: run.start_ns)
         if order == "DESCENDING":
             found.reverse()
         end_index = None if limit is None else offset + limit
@@ -1321,6 +1362,7 @@ class AIHubBackend:
         with self._lock:
             run = self._run(tenant, run_id)
             del self._runs[run.id]
+            self._run_index[tenant].remove(run)
             input_job = None
             if delete_input:
                 input_job = self._delete_run_input(run)
@@ -1375,6 +1417,14 @@ class AIHubBackend:
             run.finish_ns = _ns(self.clock())
             run.msg = "Cancelled by the user"
             return run
+
+
+def _batch_id(batch: Batch) -> int:
+    return batch.id
+
+
+def _run_key(run: Run) -> tuple[int, int]:
+    return (run.start_ns, run.seq)
 
 
 def _b64decode(text: str) -> bytes:

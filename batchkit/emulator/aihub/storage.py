@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from batchkit.emulator._errors import Conflict
+from batchkit.emulator._index import SortedIndex
 
 #: Bytes read per chunk when streaming blobs.
 CHUNK_SIZE = 1024 * 1024
@@ -32,12 +33,26 @@ class FileNode:
     modified: float
 
 
+def _name(name: str) -> str:
+    return name
+
+
+def _file_names() -> SortedIndex[str]:
+    return SortedIndex(_name)
+
+
 @dataclass(eq=False)
 class FolderNode:
-    """A folder: children by name (files and folders); ``modified`` is Unix seconds."""
+    """A folder: children by name (files and folders); ``modified`` is Unix seconds.
+
+    ``file_names`` indexes the names of the children that are files, in Python string order
+    (a batch's file listing pages through it). Only :class:`FileTree` changes ``children``,
+    and it keeps the two in step.
+    """
 
     modified: float
     children: dict[str, Node] = field(default_factory=dict)
+    file_names: SortedIndex[str] = field(default_factory=_file_names, repr=False)
 
 
 Node = FileNode | FolderNode
@@ -156,6 +171,8 @@ class FileTree:
             raise Conflict(f"{where!r} is a folder: delete it before writing a file there")
         node = FileNode(blob=blob, size=size, modified=now)
         parent.children[path[-1]] = node
+        if old is None:
+            parent.file_names.add(path[-1])
         parent.modified = now
         if old is not None:
             self.blobs.discard(old.blob)
@@ -173,6 +190,8 @@ class FileTree:
         if not isinstance(parent, FolderNode) or parent.children.get(path[-1]) is not expected:
             return False
         del parent.children[path[-1]]
+        if isinstance(expected, FileNode):
+            parent.file_names.remove(path[-1])
         parent.modified = now
         for blob in _blobs_under(expected):
             self.blobs.discard(blob)

@@ -14,12 +14,13 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
 from batchkit.emulator._errors import BadRequest, Conflict, NotFound
+from batchkit.emulator._index import GroupedIndex, SortedIndex, newest_first, window
 from batchkit.emulator.scale.errors import ContentTooLarge, DuplicateTask
 from batchkit.emulator.scale.tasks import (
     SCALEDATA,
@@ -32,6 +33,7 @@ from batchkit.emulator.scale.tasks import (
     iso8601,
     strings,
     synthesize,
+    task_key,
     unit_hash,
 )
 
@@ -122,6 +124,22 @@ class _Project:
         }
 
 
+def _task_index() -> GroupedIndex[Task]:
+    return GroupedIndex(task_key, TASK_STATUSES)
+
+
+def _batch_key(batch: _Batch) -> tuple[float, int]:
+    return batch.sort_key
+
+
+def _batch_index() -> GroupedIndex[_Batch]:
+    return GroupedIndex(_batch_key, BATCH_STATUSES)
+
+
+#: what a listing reads when its filters rule everything out
+_NOTHING: SortedIndex[Any] = SortedIndex(task_key)
+
+
 @attrs.define(eq=False)
 class _Queue:
     """The pending tasks one batch (or, for tasks without a batch, one project) has for the
@@ -154,12 +172,24 @@ class _Batch:
     archived: bool = False
     tasks: dict[str, Task] = attrs.Factory(dict)
     queue: _Queue | None = None
+    #: the batch's tasks by status, in listing order
+    task_index: GroupedIndex[Task] = attrs.Factory(_task_index)
+    #: the listings' indexes holding this batch, grouped by status: :meth:`set_status` moves it
+    indexes: list[GroupedIndex[_Batch]] = attrs.field(factory=list, repr=False)
+
+    @property
+    def sort_key(self) -> tuple[float, int]:
+        """Listing order, newest first when reversed (ties: latest created first)."""
+        return (self.created_at, self.seq)
+
+    def set_status(self, status: BatchStatus) -> None:
+        """The one place a batch's status changes after it is listed."""
+        for index in self.indexes:
+            index.move(self, self.status, status)
+        self.status = status
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = dict.fromkeys(TASK_STATUSES, 0)
-        for task in self.tasks.values():
-            counts[task.status] += 1
-        return counts
+        return {status: self.task_index.count(status) for status in TASK_STATUSES}
 
     def to_json(self, *, detailed: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -232,6 +262,12 @@ class _Customer:
     #: reference_id → file id
     references: dict[str, str] = attrs.Factory(dict)
     attachment_urls: set[str] = attrs.Factory(set)
+    #: the listings' indexes (by status, in listing order): every task, and by project
+    task_index: GroupedIndex[Task] = attrs.Factory(_task_index)
+    project_tasks: dict[str, GroupedIndex[Task]] = attrs.Factory(dict)
+    #: the same for batches
+    batch_index: GroupedIndex[_Batch] = attrs.Factory(_batch_index)
+    project_batches: dict[str, GroupedIndex[_Batch]] = attrs.Factory(dict)
 
 
 class ScaleBackend:
@@ -386,6 +422,12 @@ class ScaleBackend:
                 started_at=None if found.stages_batches else batch.created_at,
             )
             customer.batches[name] = batch
+            batch.indexes = [
+                customer.batch_index,
+                customer.project_batches.setdefault(project, _batch_index()),
+            ]
+            for index in batch.indexes:
+                index.add(batch, batch.status)
             return batch.to_json()
 
     def get_batch(self, api_key: str, name: str) -> dict[str, Any]:
@@ -400,7 +442,7 @@ class ScaleBackend:
         with self._state():
             batch = self._batch(api_key, name)
             if batch.status == "staging":
-                batch.status = "in_progress"
+                batch.set_status("in_progress")
                 queue = batch.queue
                 if queue is not None and queue.started_at is None:
                     queue.started_at = self._clock()
@@ -458,23 +500,28 @@ class ScaleBackend:
         start = start_time.timestamp() if start_time else None
         end = end_time.timestamp() if end_time else None
         with self._state():
-            matching = [
-                batch
-                for batch in self._customer(api_key).batches.values()
-                if (project is None or batch.project == project)
-                and (status is None or batch.status == status)
-                and (start is None or batch.created_at >= start)
-                and (end is None or batch.created_at <= end)
-                and not (exclude_archived and batch.archived)
-            ]
-            matching.sort(key=lambda b: (b.created_at, b.seq), reverse=True)
-            page = matching[offset : offset + limit]
+            customer = self._customer(api_key)
+            grouped = (
+                customer.batch_index if project is None else customer.project_batches.get(project)
+            )
+            index: SortedIndex[_Batch] = _NOTHING
+            if grouped is not None:
+                index = grouped.all if status is None else grouped.group(status)
+            lo, hi = window(index, start, end)
+            if exclude_archived:
+                # not indexed (only the control API archives): a pass over the time window
+                matching = [batch for batch in reversed(index.slice(lo, hi)) if not batch.archived]
+                total = len(matching)
+                page = matching[offset : offset + limit]
+            else:
+                total = hi - lo
+                page = newest_first(index, lo, hi, offset, limit)
             return {
                 "docs": [batch.to_json(detailed=detailed) for batch in page],
-                "totalDocs": len(matching),
+                "totalDocs": total,
                 "limit": limit,
                 "offset": offset,
-                "has_more": offset + len(page) < len(matching),
+                "has_more": offset + len(page) < total,
             }
 
     # -- tasks ----------------------------------------------------------------------------
@@ -597,9 +644,11 @@ class ScaleBackend:
 
         ``unique_ids`` and ``tags`` match a task with any of them; times bound ``created_at``
         (``start_time``/``end_time``), ``completed_at`` and ``updated_at``, inclusively.
-        ``customer_review_status``: the emulator's tasks are never reviewed, so no task
-        matches it. ``next_token`` is the previous page's (the id of its last task; unknown →
-        404). Answers ``{"docs", "total", "limit", "offset", "has_more", "next_token"}``:
+        ``customer_review_status`` matches a task whose latest customer audit
+        (:meth:`audit_task`) has one of the results given; a task never audited matches
+        none (``pending`` included: INFERRED, no source says what it covers).
+        ``next_token`` is the previous page's (the id of its last task; unknown → 404).
+        Answers ``{"docs", "total", "limit", "offset", "has_more", "next_token"}``:
         ``total`` counts every match, ``offset`` the matches before this page,
         ``next_token`` is ``null`` on the last page.
         """
@@ -612,6 +661,8 @@ class ScaleBackend:
         ]
         wanted_ids = set(unique_ids)
         wanted_tags = set(tags)
+        created_low = start_time.timestamp() if start_time else None
+        created_high = end_time.timestamp() if end_time else None
 
         def within(task: Task) -> bool:
             for key, low, high in bounds:
@@ -634,30 +685,79 @@ class ScaleBackend:
                 if cursor is None:
                     raise NotFound(f"next_token {next_token!r} does not name a page of tasks")
                 after = cursor.sort_key
-            matching = [
-                task
-                for task in customer.tasks.values()
-                if (project is None or task.project == project)
-                and (batch is None or task.batch == batch)
-                and (status is None or task.status == status)
-                and (type is None or task.type == type)
-                and (not wanted_ids or task.unique_id in wanted_ids)
-                and (not wanted_tags or not wanted_tags.isdisjoint(task.tags))
-                and customer_review_status is None
-                and within(task)
-            ]
-            matching.sort(key=lambda t: t.sort_key, reverse=True)
-            offset = 0 if after is None else sum(1 for t in matching if t.sort_key >= after)
-            page = matching[offset : offset + limit]
-            has_more = offset + len(page) < len(matching)
+
+            def matches(task: Task) -> bool:
+                return (
+                    (project is None or task.project == project)
+                    and (batch is None or task.batch == batch)
+                    and (status is None or task.status == status)
+                    and (type is None or task.type == type)
+                    and (not wanted_ids or task.unique_id in wanted_ids)
+                    and (not wanted_tags or not wanted_tags.isdisjoint(task.tags))
+                    and (
+                        customer_review_status is None
+                        or task.review_status in customer_review_status
+                    )
+                    and within(task)
+                )
+
+            if wanted_ids:
+                # a unique_id names at most one task: check those few, newest first
+                candidates = [
+                    customer.tasks[customer.unique_ids[uid]]
+                    for uid in wanted_ids
+                    if uid in customer.unique_ids
+                ]
+                candidates.sort(key=task_key, reverse=True)
+                page, total, offset = _scan(candidates, matches, after, limit)
+            else:
+                index = self._task_source(customer, project, batch, status)
+                lo, hi = window(index, created_low, created_high)
+                if (
+                    type is not None
+                    or wanted_tags
+                    or customer_review_status is not None
+                    or any(low is not None or high is not None for _, low, high in bounds[1:])
+                ):
+                    # filters no index answers: one pass over the (already sorted) window
+                    page, total, offset = _scan(
+                        reversed(index.slice(lo, hi)), matches, after, limit
+                    )
+                else:
+                    # a page is a bisection and a slice of the index
+                    total = hi - lo
+                    top = hi if after is None else min(hi, max(lo, index.bisect_left(after)))
+                    offset = hi - top
+                    page = newest_first(index, lo, hi, offset, limit)
+            has_more = offset + len(page) < total
             return {
                 "docs": [task.to_json(limited=limited_response) for task in page],
-                "total": len(matching),
+                "total": total,
                 "limit": limit,
                 "offset": offset,
                 "has_more": has_more,
                 "next_token": page[-1].task_id if has_more else None,
             }
+
+    @staticmethod
+    def _task_source(
+        customer: _Customer, project: str | None, batch: str | None, status: str | None
+    ) -> SortedIndex[Task]:
+        """The narrowest index holding every task of the project, batch and status given."""
+        if batch is not None:
+            found = customer.batches.get(batch)
+            # a batch's tasks are all of its project
+            if found is None or (project is not None and found.project != project):
+                return _NOTHING
+            grouped = found.task_index
+        elif project is not None:
+            by_project = customer.project_tasks.get(project)
+            if by_project is None:
+                return _NOTHING
+            grouped = by_project
+        else:
+            grouped = customer.task_index
+        return grouped.all if status is None else grouped.group(status)
 
     def cancel_task(
         self, api_key: str, task_id: str, *, clear_unique_id: bool = False
@@ -680,6 +780,128 @@ class ScaleBackend:
             if batch is not None:
                 self._maybe_complete(batch, at=task.updated_at)
             return task.to_json()
+
+    # -- task edits (scaleapi 2.18.4 ``__init__.py:113-217``) ------------------------------
+    #
+    # Each answers the task as it now is (the SDK wraps every answer but the audit's in a
+    # ``Task``, which needs ``task_id``) and sets ``updated_at`` to now on every successful
+    # call, a no-op one included (INFERRED: no source says; a server that saves the task
+    # on each call, as the example task's ``updated_at`` after its audit suggests, does).
+    # None of them changes a task's status, so the status indexes are untouched. Metadata,
+    # tags and unique_id may be edited in any status (INFERRED: no source restricts them).
+
+    def require_task(self, api_key: str, task_id: str) -> None:
+        """404 unless this customer has the task (a handler checks it before the body, so
+        an unknown task is a 404 whatever the body, as for batches)."""
+        with self._state():
+            self._task(self._customer(api_key), task_id)
+
+    def set_task_metadata(
+        self, api_key: str, task_id: str, metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``POST /v1/task/<id>/setMetadata``: **replace** the task's ``metadata`` (the SDK:
+        "Sets a task's metadata", its README: "set metadata on a task to be the contents of
+        new_metadata"; v2's set-metadata endpoint replaces too unless asked to merge)."""
+        with self._state():
+            task = self._task(self._customer(api_key), task_id)
+            task.metadata = copy.deepcopy(dict(metadata))
+            return self._touched(task)
+
+    def set_task_tags(self, api_key: str, task_id: str, tags: Sequence[str]) -> dict[str, Any]:
+        """``POST /v1/task/<id>/tags``: the task's tags become ``tags`` ("Sets completely new
+        list of tags"), in their order; a tag given twice is kept once (INFERRED, as add
+        ignores a tag already present)."""
+        with self._state():
+            task = self._task(self._customer(api_key), task_id)
+            task.tags = list(dict.fromkeys(tags))
+            return self._touched(task)
+
+    def add_task_tags(self, api_key: str, task_id: str, tags: Sequence[str]) -> dict[str, Any]:
+        """``PUT /v1/task/<id>/tags``: append each of ``tags`` the task does not have yet, in
+        the order given ("Already present tags will be ignored")."""
+        with self._state():
+            task = self._task(self._customer(api_key), task_id)
+            task.tags = list(dict.fromkeys([*task.tags, *tags]))
+            return self._touched(task)
+
+    def delete_task_tags(self, api_key: str, task_id: str, tags: Sequence[str]) -> dict[str, Any]:
+        """``DELETE /v1/task/<id>/tags``: remove ``tags`` from the task, the others keeping
+        their order ("Nonpresent tags will be ignored")."""
+        with self._state():
+            task = self._task(self._customer(api_key), task_id)
+            gone = set(tags)
+            task.tags = [tag for tag in task.tags if tag not in gone]
+            return self._touched(task)
+
+    def update_task_unique_id(self, api_key: str, task_id: str, unique_id: str) -> dict[str, Any]:
+        """``POST /v1/task/<id>/unique_id``: the task's ``unique_id`` becomes ``unique_id``,
+        and its old one is free for a new task. A ``unique_id`` another task of this
+        customer holds is a 409 with the create's duplicate body (the SDK: "Raises a
+        ScaleDuplicateResource exception if unique_id is already in use"); the task's own
+        is a no-op 200 (INFERRED). ``list_tasks(unique_ids=...)`` finds the task by the new
+        one only."""
+        if not unique_id:
+            raise BadRequest("'unique_id' must be a non-empty string")
+        with self._state():
+            customer = self._customer(api_key)
+            task = self._task(customer, task_id)
+            if task.unique_id != unique_id:
+                self._check_unused(customer, unique_id, None)
+                self._clear_unique_id(customer, task)
+                task.unique_id = unique_id
+                customer.unique_ids[unique_id] = task.task_id
+            return self._touched(task)
+
+    def clear_task_unique_id(self, api_key: str, task_id: str) -> dict[str, Any]:
+        """``DELETE /v1/task/<id>/unique_id``: the task loses its ``unique_id`` ("Clears a
+        task's unique_id"), which a new task may then take; a task without one is a no-op
+        200 (INFERRED: DELETE is idempotent, and the SDK's 409 recovery cannot handle a
+        refusal of a bodiless call)."""
+        with self._state():
+            customer = self._customer(api_key)
+            task = self._task(customer, task_id)
+            self._clear_unique_id(customer, task)
+            return self._touched(task)
+
+    def audit_task(
+        self, api_key: str, task_id: str, *, accepted: bool, comments: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v1/task/<id>/audit``: record the customer's audit of a **completed** task
+        (the SDK's ``Task.audit``: "Submit an audit to a completed task"); any other status
+        is a 400 (undocumented status; never a 409, as for cancel).
+
+        The audit is appended to the task's ``audits`` in the shape of the task object
+        example's: ``{"audited_by", "audited_at", "audit_time_secs", "audit_result",
+        "audit_source": "customer"}``, with ``audit_result`` ``accepted`` or ``rejected``
+        (the SDK: "accept or reject completed tasks") and, when given, the ``comments``.
+        INFERRED: ``audited_by`` is the customer's id (the example's is an e-mail address
+        the emulator does not know), ``audit_time_secs`` is 0 (no time spent in the audit
+        UI), a task may be audited again (the latest audit is its review status, which
+        ``list_tasks(customer_review_status=...)`` filters on), and a rejection does not
+        send the task back to work. The SDK ignores the answer; it is the task."""
+        with self._state():
+            customer = self._customer(api_key)
+            task = self._task(customer, task_id)
+            if task.status != "completed":
+                raise BadRequest(
+                    f"Task {task_id!r} is {task.status}: only a completed task can be audited"
+                )
+            audit: dict[str, Any] = {
+                "audited_by": customer.id,
+                "audited_at": iso8601(self._clock()),
+                "audit_time_secs": 0,
+                "audit_result": "accepted" if accepted else "rejected",
+                "audit_source": "customer",
+            }
+            if comments is not None:
+                audit["comments"] = comments
+            task.audits.append(audit)
+            return self._touched(task)
+
+    def _touched(self, task: Task) -> dict[str, Any]:
+        """Stamp an edited task's ``updated_at``; its task object."""
+        task.updated_at = max(task.updated_at, self._clock())
+        return task.to_json()
 
     def _task(self, customer: _Customer, task_id: str) -> Task:
         task = customer.tasks.get(task_id)
@@ -757,12 +979,21 @@ class ScaleBackend:
             ],
         )
         customer.tasks[task_id] = task
+        task.indexes = [
+            customer.task_index,
+            customer.project_tasks.setdefault(project.name, _task_index()),
+        ]
+        if batch is not None:
+            task.indexes.append(batch.task_index)
+        for index in task.indexes:
+            index.add(task, task.status)
         if unique_id is not None:
             customer.unique_ids[unique_id] = task_id
         if batch is not None:
             batch.tasks[task_id] = task
             if batch.status == "completed":
-                batch.status, batch.completed_at = "in_progress", None
+                batch.set_status("in_progress")
+                batch.completed_at = None
             queue = batch.queue
         else:
             queue = customer.project_queues.get(project.name)
@@ -1032,13 +1263,31 @@ class ScaleBackend:
             return [task.task_id for task in moved]
 
     def _maybe_complete(self, batch: _Batch, *, at: float | None = None) -> None:
-        if (
-            batch.status == "in_progress"
-            and batch.tasks
-            and all(task.status != "pending" for task in batch.tasks.values())
-        ):
-            batch.status = "completed"
+        if batch.status == "in_progress" and batch.tasks and not batch.task_index.count("pending"):
+            batch.set_status("completed")
             batch.completed_at = self._clock() if at is None else at
+
+
+def _scan(
+    candidates: Iterable[Task],
+    matches: Callable[[Task], bool],
+    after: tuple[float, int] | None,
+    limit: int,
+) -> tuple[list[Task], int, int]:
+    """``(page, total, offset)`` of a task listing by one pass over candidates in listing
+    order (newest first): the page is the ``limit`` matches after those whose key is
+    ``>= after``."""
+    page: list[Task] = []
+    total = offset = 0
+    for task in candidates:
+        if not matches(task):
+            continue
+        total += 1
+        if after is not None and task.sort_key >= after:
+            offset += 1
+        elif len(page) < limit:
+            page.append(task)
+    return page, total, offset
 
 
 def check_priority(priority: int) -> None:

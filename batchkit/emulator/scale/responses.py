@@ -424,6 +424,117 @@ async def cancel_task(call: Call) -> Answer:
     )
 
 
+# ---- task edits ----------------------------------------------------------------------------
+#
+# The SDK sends each body with ``requests``' ``json=`` after ``body = body or None``
+# (scaleapi 2.18.4 ``api.py:83``): an empty list or object goes as **no body at all**. So a
+# blank body is read as the empty value the SDK was given (``set_task_tags(id, [])`` clears
+# the tags, ``set_task_metadata(id, {})`` empties the metadata); any other body must be the
+# JSON value the endpoint takes. Each handler first checks the task exists: an unknown task
+# is a 404 whatever the body, as for batches.
+
+
+async def _json_body(call: Call, empty: Any) -> Any:
+    """The body as strict JSON (any value), ``empty`` when it is blank; else 400."""
+    body = bytearray()
+    async for chunk in call.chunks():
+        body += chunk
+    if not body.strip():
+        return empty
+    try:
+        return strict_json.loads(bytes(body))
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(call.errors.not_json.format(error=exc)) from None
+
+
+async def _tags_body(call: Call) -> list[str]:
+    """The tags of a tags call: a JSON array of strings (the SDK's ``List[str]``), or a
+    blank body for none."""
+    call.backend.require_task(call.tenant, call.params["task"])
+    value = await _json_body(call, [])
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise BadRequest(
+            "the request body must be a JSON array of tags (strings), got "
+            f"{excerpt(json.dumps(value))}"
+        )
+    return value
+
+
+async def set_task_metadata(call: Call) -> Answer:
+    """``POST /v1/task/<task_id>/setMetadata`` (the metadata object; blank: ``{}``) → the
+    task, its ``metadata`` replaced."""
+    call.backend.require_task(call.tenant, call.params["task"])
+    value = await _json_body(call, {})
+    if not isinstance(value, dict):
+        raise BadRequest(
+            "the request body must be the task's new metadata, a JSON object, got "
+            f"{excerpt(json.dumps(value))}"
+        )
+    return call.backend.set_task_metadata(call.tenant, call.params["task"], value)
+
+
+async def set_task_tags(call: Call) -> Answer:
+    """``POST /v1/task/<task_id>/tags`` (a JSON array of tags) → the task, with exactly
+    those tags."""
+    tags = await _tags_body(call)
+    return call.backend.set_task_tags(call.tenant, call.params["task"], tags)
+
+
+async def add_task_tags(call: Call) -> Answer:
+    """``PUT /v1/task/<task_id>/tags`` (a JSON array of tags) → the task, the new tags
+    appended (those it has already are ignored)."""
+    tags = await _tags_body(call)
+    return call.backend.add_task_tags(call.tenant, call.params["task"], tags)
+
+
+async def delete_task_tags(call: Call) -> Answer:
+    """``DELETE /v1/task/<task_id>/tags`` (a JSON array of tags) → the task without them
+    (tags it does not have are ignored)."""
+    tags = await _tags_body(call)
+    return call.backend.delete_task_tags(call.tenant, call.params["task"], tags)
+
+
+async def update_task_unique_id(call: Call) -> Answer:
+    """``POST /v1/task/<task_id>/unique_id`` ``{"unique_id"}`` → the task with that
+    ``unique_id``; one another task holds is a 409 with the create's duplicate body
+    (``{"status_code": 409, "error"}``), which the SDK raises as ScaleDuplicateResource."""
+    call.backend.require_task(call.tenant, call.params["task"])
+    body = await call.json_object()
+    unique_id = body.get("unique_id")
+    if not isinstance(unique_id, str) or not unique_id:
+        raise BadRequest(
+            "'unique_id' is required: a non-empty string (to remove a task's unique_id, "
+            f"DELETE it), got {excerpt(json.dumps(unique_id))}"
+        )
+    try:
+        return call.backend.update_task_unique_id(call.tenant, call.params["task"], unique_id)
+    except DuplicateTask as duplicate:
+        return JSONResponse(duplicate.body(), duplicate.status)
+
+
+async def clear_task_unique_id(call: Call) -> Answer:
+    """``DELETE /v1/task/<task_id>/unique_id`` → the task without a ``unique_id`` (the SDK
+    sends no body; any is ignored)."""
+    return call.backend.clear_task_unique_id(call.tenant, call.params["task"])
+
+
+async def audit_task(call: Call) -> Answer:
+    """``POST /v1/task/<task_id>/audit`` ``{"accepted": bool, "comments": str | null}`` →
+    the task, the audit recorded in its ``audits`` (the SDK sends both keys and ignores
+    the answer). A task that is not ``completed`` is a 400."""
+    call.backend.require_task(call.tenant, call.params["task"])
+    body = await call.json_object()
+    accepted = body.get("accepted")
+    if not isinstance(accepted, bool):
+        raise BadRequest(
+            "'accepted' is required: true to accept the task, false to reject it, got "
+            f"{excerpt(json.dumps(accepted))}"
+        )
+    return call.backend.audit_task(
+        call.tenant, call.params["task"], accepted=accepted, comments=_string(body, "comments")
+    )
+
+
 # ---- files ---------------------------------------------------------------------------------
 
 #: room for the form's other fields and part headers, beyond the file's own limit

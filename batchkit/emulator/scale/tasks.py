@@ -25,6 +25,7 @@ from typing import Any, Literal
 import attrs
 
 from batchkit.emulator._errors import BadRequest
+from batchkit.emulator._index import GroupedIndex
 
 #: Every task type the official SDK knows (``scaleapi.tasks.TaskType``), in its order.
 TASK_TYPES: tuple[str, ...] = (
@@ -102,6 +103,11 @@ NO_ATTACHMENT = "Please include an attachment or attachments parameter."
 SCALEDATA = "scaledata://"
 
 
+def task_key(task: Task) -> tuple[float, int]:
+    """A task's :attr:`Task.sort_key` (the listing indexes' key)."""
+    return task.sort_key
+
+
 def iso8601(timestamp: float) -> str:
     """Unix seconds as Scale writes them: ``2023-08-01T23:04:12.168Z``."""
     moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
@@ -136,14 +142,28 @@ class Task:
     updated_at: float = 0.0
     completed_at: float | None = None
     response: dict[str, Any] | None = None
+    #: the customer's audits (``POST /v1/task/<id>/audit``), oldest first, as the task
+    #: object's ``audits`` shows them
+    audits: list[dict[str, Any]] = attrs.Factory(list)
+    #: the listings' indexes holding this task, grouped by status: :meth:`finish` moves it
+    indexes: list[GroupedIndex[Task]] = attrs.field(factory=list, repr=False)
 
     @property
     def sort_key(self) -> tuple[float, int]:
         """Listing order, newest first when reversed (ties: latest created first)."""
         return (self.created_at, self.seq)
 
+    @property
+    def review_status(self) -> str | None:
+        """The ``customer_review_status`` a listing filters on: the result of the customer's
+        latest audit (``accepted`` or ``rejected``); None for a task never audited."""
+        return str(self.audits[-1]["audit_result"]) if self.audits else None
+
     def finish(self, status: TaskStatus, at: float, response: dict[str, Any] | None) -> None:
-        """Move a pending task to ``status`` at time ``at``."""
+        """Move a pending task to ``status`` at time ``at`` (the one place a task's status
+        changes, so the indexes follow here)."""
+        for index in self.indexes:
+            index.move(self, self.status, status)
         self.status = status
         self.updated_at = at
         if status != "canceled":
@@ -151,8 +171,9 @@ class Task:
         self.response = response
 
     def to_json(self, *, limited: bool = False) -> dict[str, Any]:
-        """The task object. ``limited``: only ``task_id``, ``status``, ``metadata`` and
-        ``project`` (the SDK's ``limited_response``)."""
+        """The task object (``audits`` only once the task was audited). ``limited``: only
+        ``task_id``, ``status``, ``metadata`` and ``project`` (the SDK's
+        ``limited_response``)."""
         if limited:
             return {
                 "task_id": self.task_id,
@@ -182,6 +203,8 @@ class Task:
             body["completed_at"] = iso8601(self.completed_at)
         if self.response is not None:
             body["response"] = copy.deepcopy(self.response)
+        if self.audits:
+            body["audits"] = copy.deepcopy(self.audits)
         return body
 
 
