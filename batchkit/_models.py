@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -227,6 +228,23 @@ class UploadReport(_Outcomes):
     def bytes_uploaded(self) -> int:
         """Bytes sent in this run."""
         return sum(f.size for f in self.uploaded)
+
+    @classmethod
+    def merged(cls, reports: Iterable[UploadReport]) -> UploadReport:
+        """One report of the uploads of shards of one batch (e.g. on a cluster's workers):
+        every file of each, in order. `ValueError` if they are of different batches, or if
+        one name appears in two shards (the shards overlapped: a file was sent twice)."""
+        given = list(reports)
+        batches = {r.batch_id for r in given}
+        if len(batches) != 1:
+            raise ValueError(f"reports of {len(batches)} batches {sorted(batches)}: merge one's")
+        files = tuple(f for r in given for f in r.files)
+        counts = collections.Counter(f.name for f in files)
+        twice = sorted(name for name, n in counts.items() if n > 1)
+        if twice:
+            shown = ", ".join(repr(n) for n in twice[:5])
+            raise ValueError(f"{len(twice)} name(s) in more than one shard: {shown}")
+        return cls(batch_id=batches.pop(), files=files)
 
 
 @attrs.frozen

@@ -40,6 +40,7 @@ from ._models import (
     TaskSpec,
 )
 from ._runs import UpdateCallback
+from ._settings import portable, reconnect
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
@@ -93,6 +94,12 @@ class BatchProvider:
     def from_settings(cls, settings: Mapping[str, Any]) -> Self:
         """Build a provider from a settings mapping (config file + env + keyword args)."""
         return cls(cls.adapter_class.from_settings(settings))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its settings, credentials included (as `connect` took them): the copy
+        connects afresh in the process that unpickles it, with its own connections, journal
+        and state. Send providers only to your own workers (Dask, Ray, multiprocessing)."""
+        return (reconnect, (type(self), portable(self.adapter.settings, self.adapter.name)))
 
     @property
     def settings(self) -> CommonSettings:
