@@ -20,7 +20,7 @@ from ._capabilities import OPERATION_CAPABILITY, Capability, capability
 from ._destinations import Dest, deliver
 from ._download import download_flow
 from ._errors import InvalidInput, UnsupportedOperation
-from ._flow import Flow
+from ._flow import Flow, primed
 from ._models import (
     Batch,
     BatchFile,
@@ -32,11 +32,14 @@ from ._models import (
     Task,
     TaskSpec,
 )
+from ._raw import raw_call
 from ._runs import UpdateCallback, follow
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode, upload_flow
 from ._validate import byte_range, file_name, seconds
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._models import DownloadReport, UploadReport
     from ._settings import CommonSettings, HttpOptions
 
@@ -248,6 +251,33 @@ class Adapter(abc.ABC):
     def prioritize(self, batch: BatchRef, priority: int) -> Flow[None]:
         """See `BatchProvider.prioritize`."""
         raise self.unsupported("prioritize")
+
+    @primed
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        ok: Iterable[int] | None = None,
+        idempotent: bool | None = None,
+    ) -> Flow[httpx.Response]:
+        """See `BatchProvider.request`: one `Call`, checked now, its response returned."""
+        call = raw_call(
+            method,
+            path,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            ok=ok,
+            idempotent=idempotent,
+        )
+        response: httpx.Response = yield call
+        return response
 
     def wait_job(self, job: Job, *, timeout: float = 300.0) -> Flow[Job]:
         """See `BatchProvider.wait_job`."""

@@ -28,11 +28,13 @@ from ._models import (
     Task,
     TaskSpec,
 )
+from ._pickling import portable, reconnect
 from ._runs import UpdateCallback
-from ._settings import portable, reconnect
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._adrive import AsyncDriver
     from ._http import AsyncHttpSession
     from ._models import DownloadReport, UploadReport
@@ -253,6 +255,32 @@ class AsyncBatchProvider:
     async def prioritize(self, batch: BatchRef, priority: int) -> None:
         """`BatchProvider.prioritize`, awaited."""
         await self._run(self.adapter.prioritize(batch, priority))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        ok: Iterable[int] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """`BatchProvider.request`, awaited."""
+        return await self._run(
+            self.adapter.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                ok=ok,
+                idempotent=idempotent,
+            )
+        )
 
     async def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
         """`BatchProvider.wait_job`, awaited."""

@@ -21,6 +21,8 @@ import httpcore
 import httpx
 from httpcore._utils import is_socket_readable
 
+from ._network import Network
+
 #: the first events of a request once it has a connection: time before them was spent
 #: queueing for one of the pool's connections
 _CONNECTED = frozenset(
@@ -271,19 +273,20 @@ def _split(limits: httpx.Limits) -> tuple[int, httpx.Limits]:
     )
 
 
-def async_transport(limits: httpx.Limits) -> Shards:
+def async_transport(limits: httpx.Limits, network: Network | None = None) -> Shards:
     """`transport`, for the async client: pools on an `AsyncDeadlineBackend`."""
     count, each = _split(limits)
+    network = network or Network()
     shards = []
     for _ in range(count):
-        shard = httpx.AsyncHTTPTransport(limits=each)
+        shard = httpx.AsyncHTTPTransport(limits=each, verify=network.verify, proxy=network.proxy)
         pool = shard._pool
         pool._network_backend = AsyncDeadlineBackend(pool._network_backend)
         shards.append(shard)
     return Shards(shards)
 
 
-def transport(limits: httpx.Limits) -> Shards:
+def transport(limits: httpx.Limits, network: Network | None = None) -> Shards:
     """httpx's own transports (`Shards` of them), their connection pools on a
     `DeadlineBackend`.
 
@@ -292,9 +295,10 @@ def transport(limits: httpx.Limits) -> Shards:
     tests/client/test_hardening.py) fails loudly if an httpx release moves it.
     """
     count, each = _split(limits)
+    network = network or Network()
     shards = []
     for _ in range(count):
-        shard = httpx.HTTPTransport(limits=each)
+        shard = httpx.HTTPTransport(limits=each, verify=network.verify, proxy=network.proxy)
         pool = shard._pool
         pool._network_backend = DeadlineBackend(pool._network_backend)
         shards.append(shard)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import inspect
 import ipaddress
 import logging
 import math
 import random
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -38,6 +38,7 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._network import Network
 from ._version import __version__
 
 log = logging.getLogger("batchkit.http")
@@ -442,10 +443,19 @@ def _one_shot(auth: httpx.Auth) -> httpx.Auth | None:
     return None
 
 
-def _proxied() -> bool:
-    """Whether the environment names a proxy (``HTTPS_PROXY``...): the client then routes
-    through its proxy mounts, so every request goes through the client."""
-    return bool(urllib.request.getproxies())
+async def _awaited(result: Any) -> None:
+    """An event hook's result, awaited if it is awaitable (the async client takes both)."""
+    if inspect.isawaitable(result):
+        await result
+
+
+def _awaitable(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`hook` as httpx's async client calls it: a coroutine function."""
+
+    async def call(value: Any) -> None:
+        await _awaited(hook(value))
+
+    return call
 
 
 class _Session:
@@ -465,8 +475,14 @@ class _Session:
         secrets: Iterable[str | None] = (),
         errors: VendorErrors = _NO_VENDOR,
         user_agent: str | None = None,
+        network: Network | None = None,
+        event_hooks: Mapping[str, list[Callable[[Any], Any]]] | None = None,
     ) -> None:
         self.provider = provider
+        #: the proxy and TLS settings the default transport is built with
+        self.network = network or Network()
+        #: called with each request before it is sent and each response as it arrives
+        self.hooks: Mapping[str, list[Callable[[Any], Any]]] = event_hooks or {}
         #: how the vendor words its errors (its adapter says)
         self.errors = errors
         url = httpx.URL(api_root.rstrip("/"))
@@ -490,7 +506,7 @@ class _Session:
         self._one_shot_auth = _one_shot(auth)
         self._headers = httpx.Headers(self.client.headers)
         self._extensions = {"timeout": self.client.timeout.as_dict()}
-        self._lean = self._one_shot_auth is not None and not _proxied()
+        self._lean = self._one_shot_auth is not None
 
     client: httpx.Client | httpx.AsyncClient
 
@@ -548,6 +564,9 @@ class _Session:
             ),
             # httpx drops Authorization when a redirect leaves the origin
             "follow_redirects": True,
+            # the proxy variables are resolved once by `_network` into our own transport:
+            # httpx's would mount a transport of its own for them, bypassing ours
+            "trust_env": False,
         }
 
     def _request(self, call: Call) -> httpx.Request:
@@ -678,8 +697,9 @@ class HttpSession(_Session):
     def _open(
         self, transport: httpx.BaseTransport | None, options: dict[str, Any]
     ) -> httpx.BaseTransport:
-        sender = transport or deadline_transport(options["limits"])
-        self.client = httpx.Client(transport=sender, **options)
+        sender = transport or deadline_transport(options["limits"], self.network)
+        hooks = {kind: list(listed) for kind, listed in self.hooks.items()}
+        self.client = httpx.Client(transport=sender, event_hooks=hooks, **options)
         return sender
 
     def _exchange(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
@@ -689,8 +709,12 @@ class HttpSession(_Session):
         or a second auth round met on the lean path is sent again through the client."""
         if self._lean:
             flow = self._authorized(request)
+            for hook in self.hooks.get("request", ()):
+                hook(request)
             response = self._transport.handle_request(request)
             response.request = request
+            for hook in self.hooks.get("response", ()):
+                hook(response)
             if self._settled(flow, response):
                 if not stream:
                     try:
@@ -788,16 +812,21 @@ class AsyncHttpSession(_Session):
     def _open(
         self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]
     ) -> httpx.AsyncBaseTransport:
-        sender = transport or async_deadline_transport(options["limits"])
-        self.client = httpx.AsyncClient(transport=sender, **options)
+        sender = transport or async_deadline_transport(options["limits"], self.network)
+        hooks = {kind: [_awaitable(hook) for hook in listed] for kind, listed in self.hooks.items()}
+        self.client = httpx.AsyncClient(transport=sender, event_hooks=hooks, **options)
         return sender
 
     async def _exchange(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         """`HttpSession._exchange`, awaited."""
         if self._lean:
             flow = self._authorized(request)
+            for hook in self.hooks.get("request", ()):
+                await _awaited(hook(request))
             response = await self._transport.handle_async_request(request)
             response.request = request
+            for hook in self.hooks.get("response", ()):
+                await _awaited(hook(response))
             if self._settled(flow, response):
                 if not stream:
                     try:

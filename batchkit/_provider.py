@@ -39,11 +39,13 @@ from ._models import (
     Task,
     TaskSpec,
 )
+from ._pickling import portable, reconnect
 from ._runs import UpdateCallback
-from ._settings import portable, reconnect
 from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._aprovider import AsyncBatchProvider
     from ._http import HttpSession
     from ._models import DownloadReport, UploadReport
@@ -281,6 +283,42 @@ class BatchProvider:
     def prioritize(self, batch: BatchRef, priority: int) -> None:
         """Set the batch's priority, 10 (lowest) to 30 (highest)."""
         self._run(self.adapter.prioritize(batch, priority))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        ok: Iterable[int] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send a request batchkit does not wrap yet, the way it sends its own: the
+        provider's credentials (to its API's origin only), retries, the `retry_timeout`
+        deadline, errors mapped to batchkit's exceptions with credentials masked.
+
+        `path` is relative to the API root (AI Hub: ``"v2/apps/runs"``; Scale:
+        ``"tasks"``). `ok`: the statuses that count as success (default any 2xx; another
+        raises the mapped `ProviderError`). A method that may be repeated (GET, HEAD,
+        OPTIONS, PUT, DELETE) is retried on any failure, others (POST, PATCH) only when the
+        request provably never arrived; `idempotent=` overrides. Returns the read
+        `httpx.Response`: status, headers and body as the vendor sent them.
+        """
+        return self._run(
+            self.adapter.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                ok=ok,
+                idempotent=idempotent,
+            )
+        )
 
     def wait_job(self, job: Job, *, timeout: float = 300.0) -> Job:
         """Poll an asynchronous job until it completes (`JobFailed` / `JobTimeout` else)."""

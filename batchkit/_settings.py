@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-import pickle
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -14,6 +13,7 @@ import httpx
 
 from ._errors import ConfigError
 from ._http import AsyncHttpSession, HttpSession, RetrySettings, VendorErrors, check_api_root
+from ._network import resolve
 from ._suggest import did_you_mean
 
 S = TypeVar("S", bound="CommonSettings")
@@ -127,6 +127,19 @@ class CommonSettings:
     #: first and largest wait between polls of a job or run, in seconds
     poll_initial: float = attrs.field(default=0.2, validator=at_least(0, maximum=MAX_SECONDS))
     poll_max: float = attrs.field(default=5.0, validator=at_least(0, maximum=MAX_SECONDS))
+    #: a proxy URL (``http://``, ``https://``, ``socks5://``); unset: the standard
+    #: ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` variables, ``NO_PROXY`` honoured
+    proxy: str | None = attrs.field(default=None, validator=credential)
+    #: TLS certificate checks: true (default), false, or a CA bundle (a file or a directory)
+    verify: bool | str = True
+    #: a client certificate: one PEM file (certificate and key), or [certificate, key]
+    cert: str | list[str] | None = None
+    #: called with each request as it is sent ("request") and each response as it arrives
+    #: ("response"), before its body is read: httpx's event hooks (from Python only; the
+    #: async client awaits a hook that returns an awaitable)
+    event_hooks: Mapping[str, Sequence[Callable[[Any], Any]]] | None = attrs.field(
+        default=None, repr=False
+    )
     #: an httpx transport to send through (tests: `Emulator().transport()`, and for
     #: `connect_async` an async one: `Emulator().async_transport()`, `httpx.MockTransport`)
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = attrs.field(
@@ -146,6 +159,7 @@ class CommonSettings:
         """The pooled HTTP session these settings describe, with the adapter's `options`
         (its credentials, masked in every error message, and how its vendor words errors)."""
         transport = self.transport
+        self._no_network_with(transport, provider)
         if transport is not None and not isinstance(transport, httpx.BaseTransport):
             raise ConfigError(
                 f"{provider}: transport {type(transport).__name__} is async-only: use it with "
@@ -156,6 +170,7 @@ class CommonSettings:
     def async_session(self, provider: str, options: HttpOptions) -> AsyncHttpSession:
         """`session`, for the async client."""
         transport = self.transport
+        self._no_network_with(transport, provider)
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
             raise ConfigError(
                 f"{provider}: transport {type(transport).__name__} is sync-only: use it with "
@@ -164,16 +179,34 @@ class CommonSettings:
             )
         return AsyncHttpSession(transport=transport, **self._session_options(provider, options))
 
+    def _no_network_with(self, transport: object, provider: str) -> None:
+        given = [
+            name
+            for name, value in (("proxy", self.proxy), ("verify", self.verify), ("cert", self.cert))
+            if value is not attrs.fields_dict(CommonSettings)[name].default
+        ]
+        if transport is not None and given:
+            raise ConfigError(
+                f"{provider}: {', '.join(given)} set with transport=: the transport is the "
+                "network, so they would not apply; drop one or the other"
+            )
+
     def _session_options(self, provider: str, options: HttpOptions) -> dict[str, Any]:
+        api_root = self.checked_api_root()
+        network = resolve(
+            api_root, proxy=self.proxy, verify=self.verify, cert=self.cert, provider=provider
+        )
         return {
             "provider": provider,
-            "api_root": self.checked_api_root(),
+            "api_root": api_root,
+            "network": network,
+            "event_hooks": _hooks(self.event_hooks, provider),
             "auth": options.auth,
             "headers": options.headers,
             "timeout": self.timeout,
             "retry": self.retry(),
             "max_connections": self.max_connections,
-            "secrets": options.secrets,
+            "secrets": [*options.secrets, network.proxy_password],
             "errors": options.errors,
             "user_agent": self.user_agent,
         }
@@ -189,28 +222,6 @@ class CommonSettings:
         )
 
 
-def portable(settings: CommonSettings, provider: str) -> dict[str, Any]:
-    """`settings` as the mapping `from_settings` takes, to rebuild a provider in another
-    process (pickling: Dask, Ray, multiprocessing). A `transport` cannot travel: it is this
-    process's (an emulator's, a mock's): `pickle.PicklingError` saying so."""
-    if settings.transport is not None:
-        raise pickle.PicklingError(
-            f"this {provider} provider sends through transport={type(settings.transport).__name__}"
-            ", which lives in this process and cannot be sent to another: connect in the worker "
-            "instead (or use an api_root the worker can reach, e.g. a served emulator's)"
-        )
-    return {
-        key: value
-        for key, value in attrs.asdict(settings, recurse=False).items()
-        if key != "transport"
-    }
-
-
-def reconnect(cls: Any, settings: Mapping[str, Any]) -> Any:
-    """A provider of class `cls` rebuilt from `portable` settings (unpickling)."""
-    return cls.from_settings(settings)
-
-
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -221,6 +232,53 @@ def _bool(value: Any, _: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ValueError("expected true or false (or yes/no, on/off, 1/0)")
+
+
+def _hooks(
+    hooks: Mapping[str, Sequence[Callable[[Any], Any]]] | None, provider: str
+) -> dict[str, list[Callable[[Any], Any]]]:
+    """`event_hooks` checked: "request" and "response" lists of callables."""
+    if not hooks:
+        return {}
+    if not isinstance(hooks, Mapping) or set(hooks) - {"request", "response"}:
+        raise ConfigError(
+            f"{provider}: event_hooks must be {{'request': [...], 'response': [...]}}, got "
+            f"{hooks!r:.80}"
+        )
+    checked: dict[str, list[Callable[[Any], Any]]] = {}
+    for kind, given in hooks.items():
+        listed: list[Any] = [given] if callable(given) else list(given)
+        if not all(callable(hook) for hook in listed):
+            raise ConfigError(f"{provider}: event_hooks[{kind!r}] must hold callables")
+        checked[kind] = listed
+    return checked
+
+
+def _verify_setting(value: Any, _: Any) -> bool | str:
+    """true / false (also as text, from the environment or TOML), or a CA bundle path."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ValueError("expected true, false or the path of a CA bundle")
+
+
+def _cert_setting(value: Any, _: Any) -> str | list[str] | None:
+    if value is None or (isinstance(value, str) and value):
+        return value
+    if (
+        isinstance(value, list | tuple)
+        and 1 <= len(value) <= 2
+        and all(isinstance(v, str) and v for v in value)
+    ):
+        return list(value)
+    raise ValueError("expected a PEM file path, or [certificate file, key file]")
+
+
+def _event_hooks_setting(value: Any, _: Any) -> Any:
+    return value  # checked when the session is made (`_hooks`), with the provider's name
 
 
 def _transport(value: Any, _: Any) -> httpx.BaseTransport | httpx.AsyncBaseTransport | None:
@@ -279,6 +337,11 @@ _converter = cattrs.Converter(forbid_extra_keys=True)
 _converter.register_structure_hook(bool, _bool)
 _converter.register_structure_hook(
     httpx.BaseTransport | httpx.AsyncBaseTransport | None, _transport
+)
+_converter.register_structure_hook(bool | str, _verify_setting)
+_converter.register_structure_hook(str | list[str] | None, _cert_setting)
+_converter.register_structure_hook(
+    Mapping[str, Sequence[Callable[[Any], Any]]] | None, _event_hooks_setting
 )
 _converter.register_structure_hook(int, _int)
 _converter.register_structure_hook(float, _float)

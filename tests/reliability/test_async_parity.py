@@ -349,6 +349,10 @@ async def test_every_operation_round_trips_on_both_backends_as_on_the_sync_clien
         assert results == await blocking(lambda: list(sync_hub.results(done)))
         # sync.txt went into the batch's folder through the Filesystem API: a file of it
         assert {"big.bin", "one.pdf", "two.pdf", "sync.txt"} == {r.item for r in results}
+        # an endpoint batchkit does not wrap, through the same session: the raw response
+        raw = await hub.request("GET", f"v2/apps/runs/{done.id}", ok={200})
+        assert raw.json() == (await blocking(
+            lambda: sync_hub.request("GET", f"v2/apps/runs/{done.id}"))).json()
         mirror = await hub.download(batch, tmp_path / "mirror")
         assert mirror.ok
         assert big == (tmp_path / "mirror" / "big.bin").read_bytes()

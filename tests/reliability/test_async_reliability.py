@@ -729,6 +729,7 @@ def _aihub_refusals(folder: Path) -> dict[str, tuple[Callable[[Any], Any], type[
     job = batchkit.Job(provider="aihub", id="j1")
     return {
         "create_batch name": (lambda p: p.create_batch(123), InvalidInput),
+        "request method": (lambda p: p.request("G ET", "v2/batches"), InvalidInput),
         "create_batch project": (lambda p: p.create_batch("b", project=[1]), InvalidInput),
         "get_batch": (lambda p: p.get_batch("not-a-number"), InvalidInput),
         "list_batches state": (lambda p: p.list_batches(state="bogus"), InvalidInput),
@@ -785,6 +786,7 @@ def _scale_refusals(folder: Path) -> dict[str, tuple[Callable[[Any], Any], type[
     job = batchkit.Job(provider="scale", id="j1")
     return {
         "create_batch": (lambda p: p.create_batch(5, project="p"), InvalidInput),
+        "request path": (lambda p: p.request("GET", "tasks\r\n"), InvalidInput),
         "get_batch": (lambda p: p.get_batch(""), InvalidInput),
         "status": (lambda p: p.status(None), InvalidInput),
         "finalize": (lambda p: p.finalize([]), InvalidInput),

@@ -578,6 +578,12 @@ def never(_: Any) -> bool:
     return False
 
 
+def bad_method(value: Any) -> bool:
+    """Not an HTTP method: letters only, 1 to 20 of them."""
+    return not (isinstance(value, str) and value.isascii() and value.isalpha()
+                and 1 <= len(value) <= 20)
+
+
 # -- the world the calls run in -------------------------------------------------------------
 
 
@@ -980,6 +986,12 @@ LIB_SLOTS: list[Slot] = [
     Slot("aihub.add_tasks(specs)", lambda w, v: w.aihub.add_tasks(w.batch, v), always),
     Slot("aihub.get_task(task)", lambda w, v: w.aihub.get_task(v), always),
     Slot("aihub.list_tasks(batch)", lambda w, v: w.aihub.list_tasks(v), always, lazy=True),
+    Slot("aihub.request(method)", lambda w, v: w.aihub.request(v, "v2/batches"), bad_method),
+    Slot("aihub.request(path)", lambda w, v: w.aihub.request("GET", v),
+         lambda v: bad_text(v, limit=8192)),
+    Slot("scale.request(method)", lambda w, v: w.scale.request(v, "batches"), bad_method),
+    Slot("scale.request(path)", lambda w, v: w.scale.request("GET", v),
+         lambda v: bad_text(v, limit=8192)),
     Slot("aihub.cancel_task(task)", lambda w, v: w.aihub.cancel_task(v), always),
     Slot(
         "aihub.get_job(job)",
