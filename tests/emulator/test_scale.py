@@ -384,6 +384,16 @@ def test_set_metadata_replaces_the_metadata(http: httpx.Client, key: str):
     assert http.get("/batches/b", auth=auth(key)).json()["metadata"] == {"new": {"x": "ü"}}
 
 
+def test_set_metadata_without_a_body_clears_it_as_the_sdk_sends_empty_metadata(
+    http: httpx.Client, key: str
+):
+    """scaleapi's set_batch_metadata(name, {}) sends no body at all (`body or None`)."""
+    make_project(http, key)
+    make_batch(http, key, "b", metadata={"old": 1})
+    response = http.post("/batches/b/setMetadata", auth=auth(key))
+    assert (200, {}) == (response.status_code, response.json()["metadata"])
+
+
 @pytest.mark.parametrize(
     ("name", "body", "status"), [("b", [1, 2], 400), ("b", "str", 400), ("zz", {}, 404)]
 )

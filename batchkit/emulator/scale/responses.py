@@ -271,9 +271,11 @@ async def batch_status(call: Call) -> Answer:
 
 
 async def set_metadata(call: Call) -> Answer:
-    """``POST /v1/batches/<name>/setMetadata`` (the metadata object) → the batch."""
+    """``POST /v1/batches/<name>/setMetadata`` (the metadata object) → the batch. No body is
+    ``{}``: the SDK sends none for empty metadata (its ``api.py`` sends ``body or None``)."""
     call.backend.get_batch(call.tenant, call.params["name"])  # 404 before 400, as for the others
-    return call.backend.set_metadata(call.tenant, call.params["name"], await call.json_object())
+    metadata = await call.json_object(empty={})
+    return call.backend.set_metadata(call.tenant, call.params["name"], metadata)
 
 
 async def prioritize(call: Call) -> Answer:
