@@ -273,33 +273,28 @@ def _split(limits: httpx.Limits) -> tuple[int, httpx.Limits]:
     )
 
 
-def async_transport(limits: httpx.Limits, network: Network | None = None) -> Shards:
-    """`transport`, for the async client: pools on an `AsyncDeadlineBackend`."""
+def _shards(kind: Any, backend: Any, limits: httpx.Limits, network: Network | None) -> Shards:
+    """`Shards` of httpx transports of class `kind`, each pool's network backend wrapped in
+    `backend` (httpx does not pass one through, so it is wrapped in place;
+    `test_the_deadline_backend_is_installed_on_the_default_transport`, in
+    tests/client/test_hardening.py, fails loudly if an httpx release moves it)."""
     count, each = _split(limits)
     network = network or Network()
     shards = []
     for _ in range(count):
-        shard = httpx.AsyncHTTPTransport(limits=each, verify=network.verify, proxy=network.proxy)
+        shard = kind(limits=each, verify=network.verify, proxy=network.proxy)
         pool = shard._pool
-        pool._network_backend = AsyncDeadlineBackend(pool._network_backend)
+        pool._network_backend = backend(pool._network_backend)
         shards.append(shard)
     return Shards(shards)
+
+
+def async_transport(limits: httpx.Limits, network: Network | None = None) -> Shards:
+    """`transport`, for the async client: pools on an `AsyncDeadlineBackend`."""
+    return _shards(httpx.AsyncHTTPTransport, AsyncDeadlineBackend, limits, network)
 
 
 def transport(limits: httpx.Limits, network: Network | None = None) -> Shards:
-    """httpx's own transports (`Shards` of them), their connection pools on a
-    `DeadlineBackend`.
-
-    httpx does not pass a network backend through, so each pool's backend is wrapped in
-    place; `test_the_deadline_backend_is_installed_on_the_default_transport` (in
-    tests/client/test_hardening.py) fails loudly if an httpx release moves it.
-    """
-    count, each = _split(limits)
-    network = network or Network()
-    shards = []
-    for _ in range(count):
-        shard = httpx.HTTPTransport(limits=each, verify=network.verify, proxy=network.proxy)
-        pool = shard._pool
-        pool._network_backend = DeadlineBackend(pool._network_backend)
-        shards.append(shard)
-    return Shards(shards)
+    """httpx's own transports (`Shards` of them, through `network`'s proxy and TLS), their
+    connection pools on a `DeadlineBackend`."""
+    return _shards(httpx.HTTPTransport, DeadlineBackend, limits, network)

@@ -16,7 +16,7 @@ from .. import (
 )
 from ._output import cell, emit_json, print_rows, when
 from ._root import State, json_option
-from ._runs import DEFAULT_TIMEOUT, TIMEOUT, print_run, wait_for
+from ._runs import print_run, wait_for, wait_timeout
 
 _STATES = [s.value for s in BatchState if s is not BatchState.UNKNOWN]
 
@@ -131,14 +131,7 @@ def batches_status(state: State, batch_id: str) -> None:
 
 @batches.command("wait")
 @click.argument("batch_id", metavar="ID")
-@click.option(
-    "--timeout",
-    type=TIMEOUT,
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    metavar="S",
-    help="Give up waiting after S seconds (exit 3); the work goes on.",
-)
+@wait_timeout("the work")
 @json_option
 @click.pass_obj
 def batches_wait(state: State, batch_id: str, timeout: float) -> None:

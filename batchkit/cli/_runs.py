@@ -7,9 +7,9 @@ import itertools
 import json
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import click
 from rich.console import Console
@@ -30,6 +30,7 @@ from ._root import State, json_option
 
 #: how long `wait` waits by default, in seconds (the library's default too)
 DEFAULT_TIMEOUT = 3600.0
+F = TypeVar("F", bound=Callable[..., Any])
 #: longest output preview in `results show`, in characters
 PREVIEW = 60
 
@@ -254,16 +255,21 @@ def runs_status(state: State, run_id: str) -> None:
     print_run(state, state.provider().get_run(run_id))
 
 
+def wait_timeout(what: str) -> Callable[[F], F]:
+    """The ``--timeout S`` of a wait command; `what` goes on when it runs out."""
+    return click.option(
+        "--timeout",
+        type=TIMEOUT,
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="S",
+        help=f"Give up waiting after S seconds (exit 3); {what} goes on.",
+    )
+
+
 @runs.command("wait")
 @click.argument("run_id", metavar="RUN")
-@click.option(
-    "--timeout",
-    type=TIMEOUT,
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    metavar="S",
-    help="Give up waiting after S seconds (exit 3); the run goes on.",
-)
+@wait_timeout("the run")
 @json_option
 @click.pass_obj
 def runs_wait(state: State, run_id: str, timeout: float) -> None:
