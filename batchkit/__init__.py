@@ -64,7 +64,16 @@ from ._registry import (
     register_provider,
 )
 from ._save import save_to
-from ._upload import InvalidMode, ProgressCallback, Source, UploadProgress, VerifyMode
+from ._upload import (
+    InvalidMode,
+    NameBy,
+    ProgressCallback,
+    Source,
+    UploadProgress,
+    VerifyMode,
+    relative_name,
+    relative_path,
+)
 from ._version import __version__
 
 __all__ = [
@@ -92,6 +101,7 @@ __all__ = [
     "JobFailed",
     "JobState",
     "JobTimeout",
+    "NameBy",
     "NoProviderChosen",
     "NotFound",
     "ProgressCallback",
@@ -124,6 +134,8 @@ __all__ = [
     "provider_names",
     "providers_supporting",
     "register_provider",
+    "relative_name",
+    "relative_path",
     "resolve_settings",
     "save_to",
     "upload",

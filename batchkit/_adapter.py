@@ -34,7 +34,7 @@ from ._models import (
 )
 from ._raw import raw_call
 from ._runs import UpdateCallback, follow
-from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode, upload_flow
+from ._upload import InvalidMode, NameBy, ProgressCallback, Source, VerifyMode, upload_flow
 from ._validate import byte_range, file_name, seconds
 
 if TYPE_CHECKING:
@@ -371,6 +371,7 @@ class Adapter(abc.ABC):
         exclude: Iterable[str] | None = None,
         strict: bool = False,
         invalid: InvalidMode = "refuse",
+        name_by: NameBy = "basename",
     ) -> Flow[UploadReport]:
         """See `BatchProvider.upload`: the bulk upload, planned and checked before this
         returns, then one flow for every engine."""
@@ -386,6 +387,7 @@ class Adapter(abc.ABC):
             exclude=exclude,
             strict=strict,
             invalid=invalid,
+            name_by=name_by,
         )
 
     def download(

@@ -30,7 +30,7 @@ from ._models import (
 )
 from ._pickling import portable, reconnect
 from ._runs import UpdateCallback
-from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
+from ._upload import InvalidMode, NameBy, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
     import httpx
@@ -374,6 +374,7 @@ class AsyncBatchProvider:
         exclude: Iterable[str] | None = None,
         strict: bool = False,
         invalid: InvalidMode = "refuse",
+        name_by: NameBy = "basename",
     ) -> UploadReport:
         """`BatchProvider.upload`, awaited: `concurrency` files in flight as tasks. Bad
         input raises before the first request; cancelling it aborts any multipart session
@@ -390,6 +391,7 @@ class AsyncBatchProvider:
                 exclude=exclude,
                 strict=strict,
                 invalid=invalid,
+                name_by=name_by,
             )
         )
 

@@ -1,7 +1,10 @@
-"""Download destinations: where `download_file` puts the bytes (returned, a path, a stream).
+"""Download destinations: where `download_file` puts the bytes (returned, a path, a stream,
+or a remote URL).
 
 A path is written atomically (`atomic_file`): a hidden temporary file beside it, renamed over
-it on success, so a failed download never truncates or creates a file.
+it on success, so a failed download never truncates or creates a file. A remote URL (an
+fsspec URL: ``s3://bucket/out/``) is streamed into an uncommitted object, committed when the
+download completes and discarded when it fails (`remote_target`, `_remote.RemoteWriter`).
 """
 
 from __future__ import annotations
@@ -16,11 +19,34 @@ from pathlib import Path
 from typing import IO, cast
 
 from ._errors import InvalidInput
-from ._flow import Flow
+from ._flow import Flow, blocking
+from ._remote import Location, file_url_path, is_file_url, is_http, is_remote, locate
 from ._validate import shorten
 
-#: where a download goes: None (return the bytes), a path, or a writable binary stream
-Dest = str | Path | IO[bytes] | None
+#: where a download goes: None (return the bytes), a path (or a remote URL, as a str), a
+#: writable binary stream, or a remote `Location` (exactly that object)
+Dest = str | Path | IO[bytes] | Location | None
+
+
+def remote_target(dest: str, name: str) -> Location:
+    """Where a download of `name` to the remote URL `dest` goes: into `dest` if it ends in
+    ``/`` or is a directory (a prefix holding objects), else `dest` itself. An http(s) URL
+    cannot be written: `InvalidInput`."""
+    if is_http(dest):
+        raise InvalidInput(
+            f"cannot save to {shorten(dest)!r}: an http(s) URL cannot be written to; pass a "
+            "local path or a storage URL (s3://, gs://, az://...)"
+        )
+    where = locate(dest)
+    if dest.endswith("/"):
+        return where.child(name)
+    try:
+        kind = where.info(fresh=True).kind
+    except FileNotFoundError:
+        return where
+    except OSError as e:
+        raise InvalidInput(f"cannot save to {shorten(dest)!r}: {e}") from None
+    return where.child(name) if kind == "directory" else where
 
 
 def target_path(dest: str | os.PathLike[str], name: str) -> Path:
@@ -128,12 +154,19 @@ def _name_max(directory: Path) -> int:
 def deliver(dest: Dest, name: str, write: Callable[[IO[bytes]], Flow[int]]) -> Flow[bytes | int]:
     """Run the flow `write(sink)` into `dest`: bytes back for None, else the count written.
 
-    A path (or a directory, which receives `name`) is written atomically (`atomic_file`).
+    A path (or a directory, which receives `name`) is written atomically (`atomic_file`),
+    a remote URL (or a prefix, which receives `name`) committed only on success.
     `dest` is checked before `write` runs, so a destination that cannot take the bytes
     sends no request: call this eagerly, it returns the flow to run.
     """
     if dest is None:
         return _into_bytes(write)
+    if isinstance(dest, Location):
+        return _into_remote(dest, write)
+    if isinstance(dest, str) and (is_remote(dest) or is_http(dest)):
+        return _into_remote(remote_target(dest, name), write)
+    if isinstance(dest, str) and is_file_url(dest):
+        return _into_file(target_path(file_url_path(dest), name), write)
     if isinstance(dest, str | os.PathLike):
         return _into_file(target_path(dest, name), write)
     return write(_binary_sink(dest))
@@ -149,6 +182,18 @@ def _into_file(path: Path, write: Callable[[IO[bytes]], Flow[int]]) -> Flow[byte
     with atomic_file(path) as f:
         count: int = yield from write(f)
         return count
+
+
+def _into_remote(where: Location, write: Callable[[IO[bytes]], Flow[int]]) -> Flow[bytes | int]:
+    """Stream into an uncommitted remote object; it appears only if `write` completes."""
+    sink = yield from blocking(where.writer)
+    try:
+        count: int = yield from write(cast(IO[bytes], sink))
+        yield from blocking(sink.commit)
+    except BaseException:
+        sink.discard()
+        raise
+    return count
 
 
 def _binary_sink(dest: object) -> IO[bytes]:

@@ -425,6 +425,13 @@ class _AsyncReplayable:
         self._factory = factory
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if getattr(self._factory, "blocking", False):  # remote reads: off the event loop
+            import anyio.to_thread
+
+            chunks = iter(self._factory())
+            while (chunk := await anyio.to_thread.run_sync(next, chunks, None)) is not None:
+                yield chunk
+            return
         for chunk in self._factory():
             yield chunk
 

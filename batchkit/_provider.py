@@ -41,7 +41,7 @@ from ._models import (
 )
 from ._pickling import portable, reconnect
 from ._runs import UpdateCallback
-from ._upload import InvalidMode, ProgressCallback, Source, VerifyMode
+from ._upload import InvalidMode, NameBy, ProgressCallback, Source, VerifyMode
 
 if TYPE_CHECKING:
     import httpx
@@ -433,13 +433,20 @@ class BatchProvider:
         exclude: Iterable[str] | None = None,
         strict: bool = False,
         invalid: InvalidMode = "refuse",
+        name_by: NameBy = "basename",
     ) -> UploadReport:
         """Upload many files concurrently, verified and resumable.
 
         `sources`: a file path, a directory (walked recursively, symlinks followed, hidden
         entries skipped, filtered by `include` / `exclude` globs on the path relative to it), a
-        ``(name, binary stream, bytes or pathlib.Path)`` pair, or an iterable of these. Every
-        file goes into the batch under its base name (or the pair's name). Files that cannot be
+        storage URL (``s3://bucket/scans/``, any fsspec URL; the ``fsspec`` extra) walked like a
+        directory, an ``http(s)://`` URL (fetched by the vendor itself where it can:
+        `Capability.IMPORT_URLS`), a ``(name, binary stream, bytes, pathlib.Path or URL)``
+        pair, or an iterable of these. Every file goes into the batch under the name `name_by`
+        gives it, or the pair's name: "basename" (default), "relative" (its path relative to
+        the directory in one reversible name, ``/`` and ``%`` percent-encoded: ``2026/a.pdf``
+        -> ``2026%2Fa.pdf``; see `relative_name`), or a function ``(PurePosixPath) -> str``.
+        Files that cannot be
         uploaded (invalid names, two sources for one name, special files, broken symlinks) are
         all listed in one `InvalidInput` before anything is sent; with ``invalid="skip"`` the
         others are uploaded and these are reported with status "invalid" (`report.invalid`).
@@ -466,6 +473,7 @@ class BatchProvider:
                 exclude=exclude,
                 strict=strict,
                 invalid=invalid,
+                name_by=name_by,
             )
         )
 
@@ -481,8 +489,9 @@ class BatchProvider:
         at a time: the mirror of `upload`. Each file is written atomically (a failure leaves
         no partial file) and checked against the listed size; a file the folder already
         holds with that size is skipped, so a rerun resumes. A file that fails is reported
-        and the rest go on; `strict=True` then raises `DownloadIncomplete`. Needs
-        `LIST_FILES` and `DOWNLOAD_FILES`."""
+        and the rest go on; `strict=True` then raises `DownloadIncomplete`. `folder` may be a
+        storage URL (``s3://bucket/out/``, the ``fsspec`` extra): each file is committed only
+        when complete. Needs `LIST_FILES` and `DOWNLOAD_FILES`."""
         return self._run(
             self.adapter.download(batch, folder, concurrency=concurrency, strict=strict)
         )

@@ -1,12 +1,15 @@
-"""Byte sources for uploads: bytes, a path or a binary stream, read in slices on demand.
+"""Byte sources for uploads: bytes, a path, a binary stream or a remote file, read in
+slices on demand.
 
 Each `reader(offset, length)` returns a factory giving a fresh chunk iterator, so a retried
 request re-reads its slice from the source instead of holding it in memory, and parts of
-one file can be read concurrently.
+one file can be read concurrently. A remote file (an fsspec URL, or the `RemoteStream` the
+bulk upload hands `upload_file`) is read in ranged requests, each part its own.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import threading
@@ -16,6 +19,8 @@ from typing import IO
 
 from ._errors import InvalidInput
 from ._models import FileUrl
+from ._remote import CHUNK as REMOTE_CHUNK
+from ._remote import RemoteFile, file_url_path, is_file_url, is_http, is_remote, remote_file
 from ._validate import local_path, shorten
 
 CHUNK = 1 << 20  # 1 MiB reads
@@ -148,14 +153,94 @@ class _Stream(ByteSource):
             self._stream.close()
 
 
+class RemoteChunks:
+    """The chunk factory of a remote file's byte range: each chunk is a request, so an
+    async session should read it off its event loop (`blocking`)."""
+
+    #: reading a chunk blocks on the network (a local file's read does not, in practice)
+    blocking = True
+
+    def __init__(self, file: RemoteFile, offset: int, length: int) -> None:
+        self.file = file
+        self.offset = offset
+        self.length = length
+
+    def __call__(self) -> Iterator[bytes]:
+        return self.file.where.chunks(self.offset, self.length)
+
+
+class _Remote(ByteSource):
+    """A remote file: each reader reads its own byte range, in ranged requests."""
+
+    def __init__(self, file: RemoteFile) -> None:
+        self.file = file
+        self.size = file.size
+
+    def reader(self, offset: int = 0, length: int | None = None) -> Callable[[], Iterator[bytes]]:
+        return RemoteChunks(self.file, offset, self.size - offset if length is None else length)
+
+
+class RemoteStream(io.RawIOBase):
+    """A remote file as a seekable binary stream, read in ranged requests (nothing is
+    fetched before the first read). The bulk upload hands one to `upload_file`:
+    `open_source` reads each part's range on its own; an adapter that reads the stream
+    itself gets its bytes too."""
+
+    def __init__(self, file: RemoteFile) -> None:
+        super().__init__()
+        self.file = file
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self.file.size}[whence]
+        if base + offset < 0:
+            raise OSError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = self.file.size if size is None or size < 0 else min(self.file.size, self._pos + size)
+        if end <= self._pos:
+            return b""
+        data = b"".join(self.file.where.chunks(self._pos, end - self._pos))
+        self._pos = end
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: memoryview, /) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        data = self.read(min(len(view), REMOTE_CHUNK))
+        view[: len(data)] = data
+        return len(data)
+
+
 def open_source(data: object, *, spool_limit: int = 16 << 20) -> ByteSource:
-    """Wrap upload data: bytes, a `str`/`Path` naming a file, or a binary stream.
+    """Wrap upload data: bytes, a `str`/`Path` naming a file, a binary stream, or a remote
+    file (a `RemoteStream`, or a str fsspec URL such as ``s3://bucket/key``; an http(s)
+    URL too, streamed through fsspec's HTTP filesystem).
 
     A stream that cannot seek is spooled to a temporary file (in memory up to
     `spool_limit` bytes) so it can be measured and re-read on retry.
     """
     if isinstance(data, bytes | bytearray | memoryview):
         return _Bytes(data)
+    if isinstance(data, RemoteStream):
+        return _Remote(data.file)
+    if isinstance(data, str) and (is_remote(data) or is_http(data)):
+        return _Remote(remote_file(data))
+    if isinstance(data, str) and is_file_url(data):
+        return _Path(Path(file_url_path(data)))
     if isinstance(data, str | os.PathLike):
         return _Path(Path(local_path("upload path", data)))
     if hasattr(data, "read"):

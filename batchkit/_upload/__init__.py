@@ -11,7 +11,9 @@ blocking and the async driver both run):
 
 - `_call`: the call's checks and plan before its first request, and the report at the end
 - `_globs`: `include` / `exclude` patterns (wcmatch)
-- `_plan`: sources -> items: the walk, symlinks, special files, names, collisions
+- `_names`: ``name_by`` and the reversible relative-path encoding (`relative_name`)
+- `_plan`: sources -> items: the walk (local and remote), symlinks, special files, names,
+  collisions
 - `_items`: one file to send, its identity, how its bytes are read
 - `_journal`: the resume journal, its session lines and the skip decision
 - `_progress`: `UploadProgress` events and their counter
@@ -22,17 +24,21 @@ blocking and the async driver both run):
 
 from ._engine import upload_flow
 from ._journal import default_journal_path
+from ._names import NameBy, relative_name, relative_path
 from ._plan import InvalidMode, Source
 from ._progress import ProgressCallback, ProgressKind, UploadProgress
 from ._verify import VerifyMode
 
 __all__ = [
     "InvalidMode",
+    "NameBy",
     "ProgressCallback",
     "ProgressKind",
     "Source",
     "UploadProgress",
     "VerifyMode",
     "default_journal_path",
+    "relative_name",
+    "relative_path",
     "upload_flow",
 ]

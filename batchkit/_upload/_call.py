@@ -12,10 +12,12 @@ import attrs
 from .._capabilities import Capability
 from .._errors import UploadIncomplete
 from .._models import FileOutcome, UploadReport
+from .._remote import INSTALL
 from .._validate import flag, positive_int
 from ._globs import globs
 from ._items import Item
 from ._journal import Journal, journal_path
+from ._names import NameBy
 from ._plan import InvalidMode, Source, check_invalid, plan, refuse
 from ._progress import ProgressCallback, check_callback
 from ._send import Sent
@@ -69,6 +71,7 @@ def prepare(
     exclude: Iterable[str] | None,
     strict: bool,
     invalid: InvalidMode,
+    name_by: NameBy = "basename",
 ) -> Prepared:
     """Check the arguments, plan the sources and read the journal: `InvalidInput` (listing
     every file that cannot be uploaded) or `UnsupportedOperation` before any request."""
@@ -84,20 +87,25 @@ def prepare(
         provider.require(Capability.DOWNLOAD_FILES, "upload(verify='sha256')")
     if journal_file is not None:
         provider.require(Capability.LIST_FILES, "upload(resume=...)")
+    fetches_urls = provider.supports(Capability.IMPORT_URLS)
     items = plan(
         sources,
         globs("include", include),
         globs("exclude", exclude),
         journal=journal_file,
+        name_by=name_by,
+        stream_urls=not fetches_urls,
     )
+    # left as URLs only where the vendor fetches them, or nothing here can stream them
     urls = [i for i in items if i.url is not None]
-    if urls and not provider.supports(Capability.IMPORT_URLS):
+    if urls and not fetches_urls:
         more = f" and {len(urls) - 1} more" if len(urls) > 1 else ""
         raise provider.unsupported(
             "upload from URLs",
             Capability.IMPORT_URLS,
             hint=f"it cannot fetch a file from a URL itself ({urls[0].label}{more}): download "
-            "the files and upload them from disk",
+            "the files and upload them from disk, or install fsspec with its HTTP support "
+            f"({INSTALL} aiohttp) to stream them through this machine",
         )
     problems = [i for i in items if i.problem is not None]
     fatal = [i for i in problems if i.fatal]

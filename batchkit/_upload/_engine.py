@@ -24,6 +24,7 @@ from .._pagination import WHOLE_LISTING_PAGE
 from ._call import Prepared, prepare, report
 from ._items import Item, payload
 from ._journal import Journal, listening
+from ._names import NameBy
 from ._plan import InvalidMode, Source
 from ._progress import Progress, ProgressCallback
 from ._send import FileSteps, Sent, reason
@@ -48,6 +49,7 @@ def upload_flow(
     exclude: Iterable[str] | None = None,
     strict: bool = False,
     invalid: InvalidMode = "refuse",
+    name_by: NameBy = "basename",
 ) -> Flow[UploadReport]:
     """Check and plan an upload now (`InvalidInput` before any request), and return the
     flow that runs it (see `BatchProvider.upload` for what it does)."""
@@ -63,6 +65,7 @@ def upload_flow(
         exclude=exclude,
         strict=strict,
         invalid=invalid,
+        name_by=name_by,
     )
     return _run(adapter, job, on_progress, strict=strict)
 
@@ -136,7 +139,8 @@ class _Files:
         self.adapter = adapter
         self.batch_id = batch_id
         self.steps = steps
-        #: the local work of a file costs less than a thread hop (no hashing, no journal)
+        #: the local work of a file costs less than a thread hop (no hashing, no journal; a
+        #: remote file's re-check is a request, never cheap)
         self.cheap = cheap
 
     def turns(self, items: list[Item]) -> Iterator[Flow[list[Sent]]]:
@@ -163,7 +167,8 @@ class _Files:
     def send(self, item: Item) -> Flow[Sent]:
         """Upload one file (or skip it): never raises for a failure of this file alone."""
         steps = self.steps
-        ready = yield from blocking(lambda: steps.before(item), cheap=self.cheap)
+        cheap = self.cheap and item.remote is None
+        ready = yield from blocking(lambda: steps.before(item), cheap=cheap)
         if isinstance(ready, Sent):
             return ready
         try:
@@ -173,7 +178,7 @@ class _Files:
                 )
         except Exception as e:
             return steps.failed(ready.item, reason(e))
-        done: Sent = yield from blocking(lambda: steps.after(ready, sent), cheap=self.cheap)
+        done: Sent = yield from blocking(lambda: steps.after(ready, sent), cheap=cheap)
         return done
 
     def read_back(self, item: Item, expected: str | None) -> Flow[tuple[Item, str | None]]:

@@ -1,5 +1,6 @@
 """One file to send, as planning hands it on: the `Item`, the identity of its local version
-(`Stat`), how its bytes are read, and how a local error is put into words."""
+(`Stat`) or of its remote one (`RemoteFile`), how its bytes are read, and how a local error
+is put into words."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import attrs
 
 from .._models import FileUrl
+from .._remote import RemoteFile
+from .._sources import RemoteStream
 
 CHUNK = 1 << 20
 
@@ -56,7 +59,7 @@ class Item:
 
     index: int
     name: str
-    #: shown in reports and messages: the local path, or "<stream>" / "<bytes>"
+    #: shown in reports and messages: the local path or the URL, or "<stream>" / "<bytes>"
     label: str
     #: size in bytes; None for a stream that cannot seek
     size: int | None
@@ -72,10 +75,21 @@ class Item:
     fatal: bool = False
     #: an http(s) URL the vendor fetches itself (`Capability.IMPORT_URLS`): no local bytes
     url: str | None = None
+    #: a remote file (an fsspec URL) streamed through this machine, as planned (refreshed
+    #: just before sending)
+    remote: RemoteFile | None = None
 
     @property
     def known_size(self) -> int:
         return self.size or 0
+
+    @property
+    def fingerprinted(self) -> bool:
+        """Whether a version of the file can be told from another without hashing it: a
+        local file's identity (`Stat`), or a remote file's version marker."""
+        if self.remote is not None:
+            return self.remote.version is not None
+        return self.stat is not None
 
 
 def payload(item: Item) -> bytes | Path | IO[bytes] | FileUrl:
@@ -83,6 +97,8 @@ def payload(item: Item) -> bytes | Path | IO[bytes] | FileUrl:
     or the URL the vendor fetches."""
     if item.url is not None:
         return FileUrl(item.url)
+    if item.remote is not None:
+        return cast(IO[bytes], RemoteStream(item.remote))
     if item.content is not None:
         return item.content
     if item.path is not None:
@@ -94,7 +110,8 @@ def payload(item: Item) -> bytes | Path | IO[bytes] | FileUrl:
 
 
 def local_sha256(item: Item) -> str | None:
-    """The sha256 of the item's bytes, streamed; None for a stream that cannot seek."""
+    """The sha256 of the item's bytes, streamed (a remote file read in ranges); None for a
+    stream that cannot seek."""
     h = hashlib.sha256()
     if item.content is not None:
         h.update(item.content)
@@ -102,6 +119,9 @@ def local_sha256(item: Item) -> str | None:
         with item.path.open("rb") as f:
             while block := f.read(CHUNK):
                 h.update(block)
+    elif item.remote is not None:
+        for block in item.remote.where.chunks(0, item.remote.size):
+            h.update(block)
     elif item.stream is not None and item.size is not None:
         item.stream.seek(item.start)
         while block := item.stream.read(CHUNK):

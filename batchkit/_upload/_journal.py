@@ -165,18 +165,20 @@ class Journal:
 
     def uploaded(self, item: Item, size: int, sha256: str | None) -> None:
         st = item.stat
-        self._append(
-            {
-                "event": "uploaded",
-                "name": item.name,
-                "size": size,
-                "mtime_ns": st.mtime_ns if st else None,
-                "ctime_ns": st.ctime_ns if st else None,
-                "ino": st.ino if st else None,
-                "sha256": sha256,
-                "source": item.label,
-            }
-        )
+        entry: dict[str, Any] = {
+            "event": "uploaded",
+            "name": item.name,
+            "size": size,
+            "mtime_ns": st.mtime_ns if st else None,
+            "ctime_ns": st.ctime_ns if st else None,
+            "ino": st.ino if st else None,
+            "sha256": sha256,
+            "source": item.label,
+        }
+        if item.remote is not None:  # a remote file: its URL and version marker
+            entry["url"] = item.remote.url
+            entry["version"] = item.remote.version
+        self._append(entry)
 
     def rejected(self, name: str, reason: str) -> None:
         self._append({"event": "rejected", "name": name, "reason": reason})
@@ -208,13 +210,21 @@ def already_sent(
     """(skip `item`?, its local sha256 if that had to be computed) — OSError propagates.
 
     Skipped only when the journal has it with this size, the batch listing too, and the
-    local file is unchanged: the same fingerprint, or else the same sha256.
+    file is unchanged: the same fingerprint (a remote file: the same URL and version
+    marker), or else the same sha256.
     """
     entry = journaled.get(item.name)
     if entry is None or item.size is None:
         return False, None
     if entry.get("size") != item.size or listed.get(item.name) != item.size:
         return False, None
+    remote = item.remote
+    if (
+        remote is not None
+        and remote.version is not None
+        and (entry.get("url"), entry.get("version")) == (remote.url, remote.version)
+    ):
+        return True, None
     st = item.stat
     if st is not None and (st.mtime_ns, st.ctime_ns, st.ino) == (
         entry.get("mtime_ns"),

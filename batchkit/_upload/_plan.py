@@ -1,9 +1,10 @@
 """Planning: every source resolved into named `Item`s before anything is sent.
 
 Directories are walked (symlinks followed, loops caught, hidden entries and what
-`include` / `exclude` leave out skipped), and every entry that cannot be uploaded as it is
-(a bad name, two sources for one name, a special file, a broken link...) is marked with its
-problem and what to do, so one `InvalidInput` can list them all.
+`include` / `exclude` leave out skipped), remote directories (fsspec URLs) listed and
+filtered the same way, files named by ``name_by``, and every entry that cannot be uploaded
+as it is (a bad name, two sources for one name, a special file, a broken link...) is marked
+with its problem and what to do, so one `InvalidInput` can list them all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 import errno
 import io
 import os
-import re
 import stat
 import urllib.parse
 from collections.abc import Iterable, Iterator
@@ -22,37 +22,38 @@ from typing import IO, Literal, NoReturn, TypeAlias, cast
 import attrs
 
 from .._errors import InvalidInput
+from .._remote import (
+    Location,
+    RemoteFile,
+    file_url_path,
+    http_streaming,
+    is_file_url,
+    is_http,
+    is_remote,
+    locate,
+)
 from .._validate import file_name, local_path, url
 from ._globs import Globs
 from ._items import Item, Stat, display, not_a_file, os_reason
+from ._names import namer
 
-#: one source of files: a path to a file or a directory, an ``http(s)://`` URL the vendor
-#: fetches itself (`Capability.IMPORT_URLS`), or a ``(name, data)`` pair where data is a
-#: binary stream (read from its current position), bytes, the path of a file (opened only
+#: one source of files: a path to a file or a directory, a remote file or directory (an
+#: fsspec URL such as ``s3://bucket/scans/``), an ``http(s)://`` URL (fetched by the vendor
+#: itself where it can, `Capability.IMPORT_URLS`), or a ``(name, data)`` pair where data is
+#: a binary stream (read from its current position), bytes, the path of a file (opened only
 #: when it is sent) or a URL.
 Source: TypeAlias = str | os.PathLike[str] | tuple[str, IO[bytes] | bytes | os.PathLike[str] | str]
 
-_URL = re.compile(r"https?://", re.IGNORECASE)
-
 
 def is_url(source: object) -> bool:
-    """Whether a source is an http(s) URL (a str starting with ``http://`` / ``https://``)."""
-    return isinstance(source, str) and _URL.match(source) is not None
+    """Whether a source is a URL: http(s), ``file://`` or one fsspec opens."""
+    return is_http(source) or is_remote(source) or is_file_url(source)
 
 
-def _url_item(index: int, name: str | None, source: str) -> Item:
-    """A URL source: named by the last segment of its path, percent-decoded (or `name`)."""
-    try:
-        checked = url("upload source", source)
-    except InvalidInput as e:
-        return Item(index, display(name or source), display(source), None, problem=str(e))
-    if name is None:
-        path = urllib.parse.urlsplit(checked).path
-        name = "" if path.endswith("/") else urllib.parse.unquote(PurePosixPath(path).name)
-    if not name:
-        why = "the URL names no file (its path ends in '/'): pass it as a (name, url) pair"
-        return Item(index, display(checked), display(checked), None, problem=why)
-    return Item(index, name, display(checked), None, url=checked)
+def _url_name(checked: str) -> str:
+    """The name of an http(s) URL: the last segment of its path, percent-decoded."""
+    path = urllib.parse.urlsplit(checked).path
+    return "" if path.endswith("/") else urllib.parse.unquote(PurePosixPath(path).name)
 
 
 #: accepted values of ``invalid``: what to do with files that cannot be uploaded
@@ -87,13 +88,24 @@ def _unreadable(path: Path, error: OSError) -> str:
     return f"cannot read it: {os_reason(error)}"
 
 
+def _remote_reason(error: OSError) -> str:
+    """Why a remote source could not be read, with what to check."""
+    if isinstance(error, PermissionError):
+        return (
+            f"cannot read it: {error or 'permission denied'}; check the credentials and "
+            "permissions fsspec uses for it"
+        )
+    return f"cannot read it: {os_reason(error)}"
+
+
 def _identity(path: Path, st: os.stat_result) -> object:
     """What tells files apart: (st_dev, st_ino), or the real path where inodes are 0."""
     return (st.st_dev, st.st_ino) if st.st_ino else os.path.realpath(path)
 
 
-#: what the walk finds: a regular file with its stat, or an entry with its problem
-_Found: TypeAlias = tuple[Path, os.stat_result | None, str | None]
+#: what the walk finds: a regular file (its path, its path segments relative to the root,
+#: its stat), or an entry with its problem
+_Found: TypeAlias = tuple[Path, tuple[str, ...], os.stat_result | None, str | None]
 #: a directory still to walk: its path, its path relative to the root, and the
 #: `_identity` of every directory from the root down to it (to catch symlink loops)
 _Frame: TypeAlias = tuple[Path, tuple[str, ...], frozenset[object]]
@@ -117,7 +129,7 @@ def _walk(
         except OSError as e:
             if e.errno in (errno.EMFILE, errno.ENFILE):
                 raise InvalidInput(f"cannot read {display(str(here))!r}: {os_reason(e)}") from None
-            yield here, None, f"cannot read this directory: {os_reason(e)}"
+            yield here, rel, None, f"cannot read this directory: {os_reason(e)}"
             continue
         subdirs: list[_Frame] = []
         for entry in entries:
@@ -139,7 +151,7 @@ def _walk(
                     continue
                 target = display(os.path.realpath(path))
                 loop = f"symlink loop: it leads back to {target!r}, a directory above it"
-                yield path, None, f"{loop}; remove the link or exclude it"
+                yield path, parts, None, f"{loop}; remove the link or exclude it"
                 continue
             if exclude and exclude.matches(parts, is_dir=False):
                 continue
@@ -150,11 +162,11 @@ def _walk(
                     raise InvalidInput(
                         f"cannot read {display(str(path))!r}: {os_reason(error)}"
                     ) from None
-                yield path, None, _unreadable(path, error)
+                yield path, parts, None, _unreadable(path, error)
             elif st is not None and not stat.S_ISREG(st.st_mode):
-                yield path, None, not_a_file(st)
+                yield path, parts, None, not_a_file(st)
             else:
-                yield path, st, None
+                yield path, parts, st, None
         stack.extend(reversed(subdirs))
 
 
@@ -237,9 +249,17 @@ def plan(
     exclude: Globs,
     *,
     journal: Path | None = None,
+    name_by: object = "basename",
+    stream_urls: bool = False,
 ) -> list[Item]:
     """Resolve every source into named items, marking each one that cannot be uploaded
-    (bad name, two sources for one name, special file...) with its problem."""
+    (bad name, two sources for one name, special file...) with its problem.
+
+    `name_by` names each file found from its path relative to the directory walked (see
+    `_names`); `stream_urls`: http(s) URLs are streamed through this machine (fsspec's HTTP
+    filesystem) when it can, for a vendor that cannot fetch them itself.
+    """
+    naming = namer(name_by)
     items: list[Item] = []
     seen: set[tuple[str, object]] = set()
     journal_key: object = None
@@ -247,9 +267,17 @@ def plan(
         with contextlib.suppress(OSError):
             journal_key = _identity(journal, journal.stat())
 
-    def problem(name: str, path: Path, why: str, *, fatal: bool = False) -> None:
-        label = display(str(path))
-        items.append(Item(len(items), display(name), label, None, problem=why, fatal=fatal))
+    def problem(name: str, label: str, why: str, *, fatal: bool = False) -> None:
+        shown = display(label)
+        items.append(Item(len(items), display(name), shown, None, problem=why, fatal=fatal))
+
+    def named(parts: tuple[str, ...], label: str) -> str | None:
+        """The name of a found file (None, with its problem listed, if it cannot have one)."""
+        try:
+            return naming(parts)
+        except InvalidInput as e:
+            problem(parts[-1], label, str(e))
+            return None
 
     def add_file(name: str, path: Path, st: os.stat_result) -> None:
         key = (name, _identity(path, st))
@@ -261,43 +289,128 @@ def plan(
 
     def add_path(name: str | None, path: Path) -> None:
         """A path given as a source (`name` for a (name, path) pair)."""
+        label = str(path)
         try:
             st = path.stat()
         except FileNotFoundError as e:
             if path.is_symlink():
-                problem(name or path.name, path, _unreadable(path, e))
+                problem(name or path.name, label, _unreadable(path, e))
             else:
-                problem(name or path.name, path, "does not exist: check the path", fatal=True)
+                problem(name or path.name, label, "does not exist: check the path", fatal=True)
             return
         except OSError as e:
-            problem(name or path.name, path, _unreadable(path, e))
+            problem(name or path.name, label, _unreadable(path, e))
             return
         if _identity(path, st) == journal_key:
-            problem(name or path.name, path, "is this upload's resume journal: never uploaded")
+            problem(name or path.name, label, "is this upload's resume journal: never uploaded")
         elif stat.S_ISDIR(st.st_mode) and name is None:
-            for found, found_st, why in _walk(path, st, include, exclude):
+            for found, parts, found_st, why in _walk(path, st, include, exclude):
                 if why is not None:
-                    problem(found.name, found, why)
+                    problem(found.name, str(found), why)
                 elif found_st is not None and _identity(found, found_st) != journal_key:
-                    add_file(found.name, found, found_st)
+                    as_name = named(parts, str(found))
+                    if as_name is not None:
+                        add_file(as_name, found, found_st)
         elif stat.S_ISDIR(st.st_mode):
-            problem(name or path.name, path, "is a directory: pair a name with a file")
+            problem(name or path.name, label, "is a directory: pair a name with a file")
         elif not stat.S_ISREG(st.st_mode):
-            problem(name or path.name, path, not_a_file(st))
+            problem(name or path.name, label, not_a_file(st))
         else:
-            add_file(name or path.name, path, st)
+            as_name = name if name is not None else named((path.name,), label)
+            if as_name is not None:
+                add_file(as_name, path, st)
+
+    def add_remote_file(name: str, where: Location, size: int | None, version: str | None) -> None:
+        if size is None:
+            why = "its size is unknown (the server sends no Content-Length): download it first"
+            problem(name, where.url, why)
+            return
+        key = (name, where.key)
+        if key in seen:
+            return
+        seen.add(key)
+        remote = RemoteFile(where, size, version)
+        items.append(Item(len(items), name, display(where.url), size, remote=remote))
+
+    def add_remote(name: str | None, url: str, *, http: bool = False) -> None:
+        """A remote URL given as a source: a file, or a directory walked like a local one
+        (only files: an http(s) URL is never listed)."""
+        where = locate(url)  # InvalidInput: fsspec or the protocol's backend missing
+        base = name or where.name or url
+        try:
+            info = where.info(fresh=True)
+        except FileNotFoundError:
+            problem(base, url, "does not exist: check the URL", fatal=True)
+            return
+        except OSError as e:
+            problem(base, url, _remote_reason(e))
+            return
+        if info.kind == "directory" and name is None and not http:
+            try:
+                found = where.files()
+            except (FileNotFoundError, OSError) as e:
+                problem(base, url, _remote_reason(e))
+                return
+            for parts, entry in found:
+                if any(p.startswith(".") for p in parts):
+                    continue  # hidden, as in a local walk
+                if exclude and exclude.matches(parts, is_dir=False):
+                    continue
+                if include and not include.matches(parts, is_dir=False):
+                    continue
+                child = where.child("/".join(parts))
+                as_name = named(parts, child.url)
+                if as_name is not None:
+                    add_remote_file(as_name, child, entry.size, entry.version)
+        elif info.kind == "directory":
+            problem(base, url, "is a directory: pair a name with a file")
+        elif info.kind != "file":
+            problem(base, url, f"is not a file but a {info.kind!r}: only files can be uploaded")
+        else:
+            as_name = name
+            if as_name is None:
+                as_name = named((_url_name(url) if http else where.name,), url)
+            if as_name is not None:
+                add_remote_file(as_name, where, info.size, info.version)
+
+    def add_url(name: str | None, source: str) -> None:
+        """An http(s) URL: for the vendor to fetch, or streamed (`stream_urls`)."""
+        try:
+            checked = url("upload source", source)
+        except InvalidInput as e:
+            problem(name or source, source, str(e))
+            return
+        if name is None and not _url_name(checked):
+            why = "the URL names no file (its path ends in '/'): pass it as a (name, url) pair"
+            problem(checked, checked, why)
+            return
+        if stream_urls and http_streaming():
+            add_remote(name, checked, http=True)
+            return
+        as_name = name if name is not None else named((_url_name(checked),), checked)
+        if as_name is not None:
+            items.append(Item(len(items), as_name, display(checked), None, url=checked))
 
     for source in _iter_sources(sources):
         if _is_pair(source):
-            name, data = cast(tuple[str, object], source)
-            if is_url(data):
-                items.append(_url_item(len(items), name, cast(str, data)))
+            pair_name, data = cast(tuple[str, object], source)
+            if isinstance(data, str) and is_http(data):
+                add_url(pair_name, data)
+            elif isinstance(data, str) and is_remote(data):
+                add_remote(pair_name, data)
+            elif isinstance(data, str) and is_file_url(data):
+                add_path(pair_name, Path(file_url_path(data)))
             elif isinstance(data, os.PathLike):
-                add_path(name, Path(local_path(f"the path paired with {name!r:.80}", data)))
+                label = f"the path paired with {pair_name!r:.80}"
+                add_path(pair_name, Path(local_path(label, data)))
             else:
-                items.append(_stream_item(len(items), name, data))
-        elif is_url(source):
-            items.append(_url_item(len(items), None, cast(str, source)))
+                items.append(_stream_item(len(items), pair_name, data))
+        elif isinstance(source, str) and is_http(source):
+            add_url(None, source)
+        elif isinstance(source, str) and is_remote(source):
+            add_remote(None, source)
+        elif isinstance(source, str) and is_file_url(source):
+            add_path(None, Path(file_url_path(source)))
         elif isinstance(source, str | os.PathLike):
             add_path(None, Path(local_path("upload source", source)))
         else:
@@ -333,7 +446,8 @@ def plan(
                 f"{name!r} would come from more than one source "
                 f"({', '.join(i.label for i in group)}): batch file names are flat, so files "
                 "in different folders with one name collide; rename one, narrow "
-                "include/exclude, or pass one as a (name, path) pair"
+                "include/exclude, pass one as a (name, path) pair, or name files by their "
+                "relative path (name_by='relative'; CLI: --name-by relative)"
             )
             for item in group:
                 items[item.index] = attrs.evolve(item, problem=why)

@@ -1,9 +1,10 @@
 """One file's steps around the engine's `upload_file` call, shared by every engine.
 
-Before it: the file's identity read again (what is sent is the file as it is now), a skip
-when the journal and the batch already hold it, a local sha256 when one is needed. After it:
-a file changed while it was sent is failed, never reported uploaded; the rest is journaled
-and reported. Nothing here sends a request.
+Before it: the file's identity read again (what is sent is the file as it is now; for a
+remote file its size and version, asked of its filesystem), a skip when the journal and the
+batch already hold it, a sha256 when one is needed. After it: a file changed while it was
+sent is failed, never reported uploaded; the rest is journaled and reported. Nothing here
+sends a request to the vendor.
 """
 
 from __future__ import annotations
@@ -64,12 +65,18 @@ def _restat(item: Item, path: Path) -> Item:
 
 def _changed(item: Item) -> str | None:
     """Why the file sent for `item` may not be what the batch now holds, or None."""
-    if item.path is None or item.stat is None:
+    if item.remote is not None:
+        try:
+            diff = item.remote.changes(item.remote.now())
+        except OSError as e:
+            diff = f"it can no longer be read ({os_reason(e)})"
+    elif item.path is None or item.stat is None:
         return None
-    try:
-        diff = item.stat.changes(Stat.of(item.path.stat()))
-    except OSError as e:
-        diff = f"it can no longer be read ({os_reason(e)})"
+    else:
+        try:
+            diff = item.stat.changes(Stat.of(item.path.stat()))
+        except OSError as e:
+            diff = f"it can no longer be read ({os_reason(e)})"
     if not diff:
         return None
     return (
@@ -103,6 +110,9 @@ class FileSteps:
         try:
             if item.path is not None:  # the file as it is now is what gets sent and checked
                 item = _restat(item, item.path)
+            elif item.remote is not None:
+                now = item.remote.now()
+                item = attrs.evolve(item, size=now.size, remote=now)
             if self.journaled:
                 skip, sha = already_sent(item, self.journaled, self.listed)
                 if skip:
@@ -110,7 +120,7 @@ class FileSteps:
                     self.progress.emit("skipped", item, done=True)
                     return Sent(item.index, outcome)
             needs_sha = item.url is None and (
-                self.verify == "sha256" or (self.journal is not None and item.stat is None)
+                self.verify == "sha256" or (self.journal is not None and not item.fingerprinted)
             )
             if sha is None and needs_sha:
                 sha = local_sha256(item)

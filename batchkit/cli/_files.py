@@ -104,6 +104,14 @@ def _second_ctrl_c_quits(batch_id: str) -> Iterator[None]:
     help="Upload the other files when some cannot be (bad names, special files...) and list "
     "those, instead of refusing the whole upload.",
 )
+@click.option(
+    "--name-by",
+    type=click.Choice(["basename", "relative"]),
+    default="basename",
+    show_default=True,
+    help="Name each file by its base name, or by its path relative to the folder given "
+    "(scans/2026/a.pdf -> 2026%2Fa.pdf: '/' and '%' percent-encoded, reversible).",
+)
 @json_option
 @click.pass_obj
 def files_upload(
@@ -116,11 +124,16 @@ def files_upload(
     resume: bool,
     verify: str,
     skip_invalid: bool,
+    name_by: str,
 ) -> None:
     """Upload files and directories (walked recursively) to BATCH.
 
-    An http(s) URL is fetched by the vendor itself where it can (Scale: each becomes a
-    task with no byte through this machine; see `batchkit providers` for IMPORT_URLS).
+    A storage URL (s3://bucket/scans/, gs://..., az://..., read through fsspec: pip install
+    'batchkit-client[fsspec]' and the protocol's package, such as s3fs) is a file or a folder
+    like a local one, streamed through this machine. An http(s) URL is fetched by the vendor
+    itself where it can (Scale: each becomes a task with no byte through this machine; see
+    `batchkit providers` for IMPORT_URLS), and streamed through this machine elsewhere when
+    fsspec is installed.
 
     Exits 4 when some files failed; the others stay in the batch, and a rerun with
     --resume sends only what is missing. Files that cannot be uploaded at all are listed
@@ -143,6 +156,7 @@ def files_upload(
                 include=include or None,
                 exclude=exclude or None,
                 invalid="skip" if skip_invalid else "refuse",
+                name_by=cast(Any, name_by),
             )
     except KeyboardInterrupt:
         if state.json:
@@ -205,6 +219,8 @@ def files_list(state: State, batch_id: str) -> None:
 
 
 _RANGE = re.compile(r"(\d+)-(\d*)")
+#: a URL (``s3://...``): a download destination fsspec writes, not a local path
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -221,12 +237,12 @@ def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 @files.command("download")
 @click.argument("batch_id", metavar="BATCH")
-@click.argument("name", required=False)
+@click.argument("name", required=False, metavar="[NAME | FOLDER]")
 @click.option(
     "--all",
     "everything",
     is_flag=True,
-    help="Every file of BATCH into the folder -o (default: .), concurrently; files already "
+    help="Every file of BATCH into FOLDER (or -o; default: .), concurrently; files already "
     "there with their size are skipped, so a rerun resumes.",
 )
 @click.option("--concurrency", type=int, default=16, show_default=True, help="With --all.")
@@ -234,7 +250,8 @@ def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) 
     "-o",
     "--output",
     metavar="PATH",
-    help="Where to write (default: ./NAME; '-' for stdout; with --all, the folder).",
+    help="Where to write (default: ./NAME; '-' for stdout; with --all, the folder). A "
+    "storage URL (s3://bucket/out/) works too, through fsspec.",
 )
 @click.option(
     "--range",
@@ -254,11 +271,16 @@ def files_download(
     output: str | None,
     byte_range: tuple[int, int | None] | None,
 ) -> None:
-    """Download the file NAME of BATCH, or with --all every file of it."""
+    """Download the file NAME of BATCH, or with --all every file of it into FOLDER.
+
+    FOLDER (or -o) may be a storage URL, such as s3://bucket/out/ (through fsspec).
+    """
     if everything:
-        if name is not None or byte_range is not None or output == "-":
-            raise click.UsageError("--all takes no NAME, --range or '-o -': only -o FOLDER")
-        _download_all(state, batch_id, output or ".", concurrency)
+        if byte_range is not None or output == "-" or (name is not None and output is not None):
+            raise click.UsageError(
+                "--all takes one FOLDER (as an argument or -o), and no --range or '-o -'"
+            )
+        _download_all(state, batch_id, name or output or ".", concurrency)
         return
     if name is None:
         raise click.UsageError("give the file's NAME, or --all for every file of BATCH")
@@ -269,6 +291,13 @@ def files_download(
             batch_id, name, cast(IO[bytes], sys.stdout.buffer), start=start, end=end
         )
         sys.stdout.flush()
+        return
+    if output is not None and _URL.match(output):  # a storage URL: fsspec writes it
+        written = provider.download_file(batch_id, name, output, start=start, end=end)
+        if state.json:
+            emit_json({"batch_id": batch_id, "name": name, "path": output, "bytes": written})
+            return
+        state.console.print(Text(f"downloaded {name} to {output} ({human_size(written)})"))
         return
     total = end - start + 1 if end is not None else None
     # a bad name or destination is a usage error before any file is created

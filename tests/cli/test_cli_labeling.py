@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -509,16 +510,18 @@ def test_tasks_list_filters_by_tag_and_time(emu_env: Emulator) -> None:
 
 
 def test_files_upload_of_urls_on_scale_makes_tasks_and_on_ai_hub_exits_5(
-    emu_env: Emulator, tenant: str
+    emu_env: Emulator, tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A URL argument reaches the library as given (not as a path): Scale imports it and
-    makes its task; AI Hub exits 5 naming Scale, before any request."""
+    makes its task; AI Hub (without fsspec to stream it) exits 5 naming Scale, before any
+    request."""
     batch = scale_batch("urls")
     url = "https://cdn.example.com/scans/cat.png"
     document = run_json("--provider", "scale", "files", "upload", batch, url)
     assert 1 == document["uploaded"], document
     tasks = run_json("--provider", "scale", "tasks", "list", batch)
     assert ["cat.png"] == [t["metadata"]["batchkit_item"] for t in tasks]
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # else AI Hub's upload streams it
     before = sent(emu_env, tenant)
     line = assert_one_error_line(
         run("--provider", "aihub", "files", "upload", "1", url), ExitCode.UNSUPPORTED
@@ -691,7 +694,8 @@ def test_files_download_all_mirrors_the_batch_and_a_rerun_skips(
     emu_env: Emulator, tmp_path: Path
 ) -> None:
     """`files download BATCH --all -o DIR`: every file, byte-exact; a second run downloads
-    nothing; --json gives the report; NAME with --all is a usage error (exit 2)."""
+    nothing; --json gives the report; --range with --all is a usage error (exit 2); the
+    folder may be given as an argument instead of -o."""
     scans = tmp_path / "scans"
     scans.mkdir()
     for i in range(3):
@@ -709,5 +713,12 @@ def test_files_download_all_mirrors_the_batch_and_a_rerun_skips(
                      "-o", str(out))
     assert (3, 0) == (len([f for f in again["files"] if f["status"] == "skipped"]),
                       len([f for f in again["files"] if f["status"] == "downloaded"]))
-    wrong = run("--provider", "aihub", "files", "download", batch["id"], "s0.txt", "--all")
+    wrong = run("--provider", "aihub", "files", "download", batch["id"], "--all", "--range",
+                "0-1")
     assert ExitCode.USAGE == wrong.exit_code
+    into = run("--provider", "aihub", "files", "download", "--all", batch["id"],
+               str(tmp_path / "positional"))
+    assert 0 == into.exit_code, into.output
+    assert sorted(p.name for p in scans.iterdir()) == sorted(
+        p.name for p in (tmp_path / "positional").iterdir()
+    )

@@ -6,6 +6,7 @@ read back (AI Hub and Scale), parsed from the vendors' documented examples."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
@@ -552,9 +553,13 @@ def test_a_url_without_a_file_name_is_refused_before_any_request():
     assert before == len(emu.requests)
 
 
-def test_ai_hub_refuses_url_sources_naming_who_fetches_urls_before_any_request(kit):
-    """AI Hub fetches no URLs: UnsupportedOperation naming Scale and what to do instead,
-    before any request; a FileUrl handed to upload_file directly is refused too."""
+def test_ai_hub_refuses_url_sources_naming_who_fetches_urls_before_any_request(
+    kit, monkeypatch
+):
+    """AI Hub fetches no URLs: without fsspec to stream them here (tests/remote covers that),
+    UnsupportedOperation naming Scale and what to do instead, before any request; a FileUrl
+    handed to upload_file directly is refused too."""
+    monkeypatch.setitem(sys.modules, "fsspec", None)
     provider, rec = _hub(kit, lambda request: None)
     assert not provider.supports(batchkit.Capability.IMPORT_URLS)
     with pytest.raises(UnsupportedOperation, match="providers that support it: scale") as e:

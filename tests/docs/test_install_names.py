@@ -46,4 +46,4 @@ def test_the_test_extra_refers_to_our_own_distribution():
     """The `test` extra pulls the other extras through our own name, not `batchkit`."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     self_refs = [r for r in project["optional-dependencies"]["test"] if r.startswith("batchkit")]
-    assert [f"{DIST}[emulator,cli,docs]"] == self_refs
+    assert [f"{DIST}[emulator,cli,docs,fsspec]"] == self_refs
