@@ -14,12 +14,16 @@ import attrs
 class BatchState(enum.Enum):
     """Where a batch is in its life, in words common to every vendor."""
 
-    #: AI Hub batches have no lifecycle: they accept files until deleted.
     OPEN = "open"
+    """Accepting files until deleted: every AI Hub batch (they have no lifecycle)."""
     STAGING = "staging"
+    """Scale: a Rapid or Studio project's batch taking tasks, not worked until `finalize`."""
     IN_PROGRESS = "in_progress"
+    """Scale: its tasks are being worked."""
     COMPLETED = "completed"
+    """Scale: every task of the batch is done."""
     UNKNOWN = "unknown"
+    """A state the vendor reported that batchkit does not know."""
 
 
 class JobState(enum.Enum):
@@ -40,15 +44,18 @@ class JobState(enum.Enum):
 class RunState(enum.Enum):
     """Where the processing of a batch is, in words common to every vendor."""
 
-    #: work is going on (AI Hub RUNNING / PAUSED; Scale: tasks pending)
     RUNNING = "running"
-    #: a person must review before it goes on (AI Hub STOPPED_AT_CHECKPOINT)
+    """Work is going on (AI Hub RUNNING / PAUSED; Scale: tasks pending)."""
     NEEDS_REVIEW = "needs_review"
-    #: done: results can be read (some items may still have failed: see each `Result`)
+    """A person must review before it goes on (AI Hub STOPPED_AT_CHECKPOINT)."""
     COMPLETED = "completed"
+    """Done: results can be read (some items may still have failed: see each `Result`)."""
     FAILED = "failed"
+    """The run failed as a whole (`wait` raises `RunFailed`)."""
     CANCELED = "canceled"
+    """The run was canceled (`wait` raises `RunFailed`)."""
     UNKNOWN = "unknown"
+    """A state the vendor reported that batchkit does not know."""
 
     @property
     def done(self) -> bool:
@@ -60,9 +67,13 @@ class ItemState(enum.Enum):
     """What became of one item (a file, a task) when its batch was processed."""
 
     PENDING = "pending"
+    """Not processed yet."""
     COMPLETED = "completed"
+    """Processed: its `Result.output` holds the answer."""
     FAILED = "failed"
+    """Processing it failed (`Result.error` says why; a Scale task in ``error``)."""
     CANCELED = "canceled"
+    """Canceled before it was processed (a Scale task)."""
 
 
 _EMPTY: Mapping[str, Any] = {}
@@ -77,16 +88,25 @@ class Batch:
     """
 
     provider: str
+    """The provider's name: ``"aihub"`` or ``"scale"``."""
     id: str
+    """What the provider addresses the batch by: AI Hub's integer batch id as text
+    (``"231"``), Scale's batch name."""
     name: str
+    """The batch's name (at Scale, the same as `id`)."""
     project: str | None = None
+    """The Scale project or the AI Hub workspace the batch is in (None if not known)."""
     state: BatchState = BatchState.UNKNOWN
+    """Where the batch is in its life (AI Hub batches are always `BatchState.OPEN`)."""
     created_at: datetime | None = None
+    """When the batch was created (timezone-aware), if the vendor says."""
     owner: str | None = None
-    #: the batch's priority, 10 (lowest) to 30 (highest), where the vendor has one (Scale;
-    #: None until one is set)
+    """The AI Hub user who owns the batch; None at Scale, whose batches have no owner."""
     priority: int | None = None
+    """The batch's priority, 10 (lowest) to 30 (highest), where the vendor has one (Scale;
+    None until one is set, see `prioritize`)."""
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+    """The vendor's JSON for the batch, untouched (empty where none was read)."""
 
 
 @attrs.frozen
@@ -95,17 +115,25 @@ class FileUrl:
     `upload` hands an adapter's `upload_file` for an ``http(s)://`` source."""
 
     url: str
+    """The ``http://`` or ``https://`` URL the vendor downloads the file from."""
 
 
 @attrs.frozen
 class BatchFile:
-    """A file inside a batch."""
+    """A file inside a batch, as `list_files` lists it and `upload_file` returns it."""
 
     name: str
+    """The file's name in the batch."""
     size: int
+    """Its size in bytes."""
     modified_at: datetime | None = None
+    """When it was last written (timezone-aware), where the listing says (AI Hub); None
+    from `upload_file`."""
     path: str | None = None
+    """Its full path in the AI Hub Filesystem API (`AIHubProvider.fs_read` reads it), where
+    the listing gives one; None otherwise."""
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+    """The vendor's JSON for the file (its listing node), untouched; empty if none."""
 
 
 @attrs.frozen
@@ -113,9 +141,13 @@ class TaskCounts:
     """Task counts of a batch, by task status (absent on the wire means 0)."""
 
     pending: int = 0
+    """Tasks not done yet."""
     completed: int = 0
+    """Tasks done, with a response."""
     error: int = 0
+    """Tasks that ended in error."""
     canceled: int = 0
+    """Tasks canceled."""
 
     @property
     def total(self) -> int:
@@ -134,9 +166,14 @@ class BatchStatus:
     """A batch's state and, where the vendor has them, its task counts."""
 
     batch_id: str
+    """The batch's id (`Batch.id`)."""
     state: BatchState
+    """Where the batch is in its life."""
     counts: TaskCounts | None = None
+    """Its task counts, where the vendor has them (Scale, `Capability.STATUS_COUNTS`);
+    None elsewhere."""
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+    """The vendor's JSON for the status, untouched; empty if none."""
 
 
 @attrs.frozen
@@ -144,10 +181,15 @@ class Job:
     """Handle on an asynchronous vendor job; pass it to `provider.wait_job`."""
 
     provider: str
+    """The provider's name (``"aihub"``)."""
     id: str
+    """The vendor's job id."""
     state: JobState = JobState.PENDING
+    """The job's state when this handle was made or last polled."""
     message: str | None = None
+    """The vendor's message about the job, if it gave one."""
     url: str | None = None
+    """The URL the job is polled at, where the vendor gave one (AI Hub's ``Location``)."""
 
 
 @attrs.frozen
@@ -155,9 +197,13 @@ class FileInfo:
     """Metadata of a node read with a HEAD request (AI Hub Filesystem API)."""
 
     path: str
+    """The path that was read."""
     is_file: bool
+    """True for a file, False for a folder."""
     size: int | None = None
+    """The file's size in bytes; None for a folder, or if the server did not say."""
     modified_at: datetime | None = None
+    """When it was last modified (its ``Last-Modified``), if the server said."""
 
 
 @attrs.frozen
@@ -165,21 +211,32 @@ class Project:
     """A Scale project (the container of task batches)."""
 
     name: str
+    """The project's name (unique per Scale customer)."""
     type: str | None = None
+    """The task type of its tasks (``"imageannotation"``...), if known."""
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+    """The vendor's JSON for the project, untouched; empty if none."""
 
 
 @attrs.frozen
 class FileOutcome:
-    """What happened to one file of a bulk upload."""
+    """What happened to one file of a bulk upload (`UploadReport`) or download
+    (`DownloadReport`)."""
 
     name: str
+    """The file's name in the batch."""
     size: int
+    """Its size in bytes (0 where it is not known: a stream that cannot seek, not sent)."""
     source: str
-    #: "uploaded", "skipped" (already there from an earlier run), "failed", or "invalid"
-    #: (cannot be uploaded as it is, e.g. a bad name; left out with ``invalid="skip"``).
+    """Where it came from: an upload's local path or URL as given (``"<stream>"`` or
+    ``"<bytes>"`` for content passed in memory); ``"batch <id>"`` for a download."""
     status: str
+    """Upload: ``"uploaded"``, ``"skipped"`` (already there from an earlier run),
+    ``"failed"``, or ``"invalid"`` (cannot be uploaded as it is, e.g. a bad name; left
+    out with ``invalid="skip"``). Download: ``"downloaded"``, ``"skipped"`` (the folder
+    already held it with its size) or ``"failed"``."""
     reason: str | None = None
+    """Why it failed or is invalid (with what to do); None otherwise."""
 
 
 class _Outcomes:
@@ -208,10 +265,16 @@ class _Outcomes:
 
 @attrs.frozen
 class UploadReport(_Outcomes):
-    """The result of `provider.upload`: every file, uploaded, skipped, failed or invalid."""
+    """The result of `provider.upload`: every file, uploaded, skipped, failed or invalid.
+
+    `skipped`, `failed` and `ok` are as for `DownloadReport`: the files already there, the
+    files that did not make it (each with its reason), and whether none failed.
+    """
 
     batch_id: str
+    """The batch the files went to."""
     files: tuple[FileOutcome, ...] = ()
+    """Every file of the upload, in the order planned, with what became of it."""
 
     @property
     def uploaded(self) -> list[FileOutcome]:
@@ -256,13 +319,19 @@ class Run:
     """
 
     provider: str
+    """The provider's name: ``"aihub"`` or ``"scale"``."""
     id: str
+    """What `get_run`, `wait` and `results` take: AI Hub's run id, Scale's batch name."""
     batch_id: str
+    """The batch being processed (`Batch.id`)."""
     state: RunState = RunState.RUNNING
-    #: task counts, where the vendor has them (Scale)
+    """Where the run was when this was read."""
     counts: TaskCounts | None = None
+    """The batch's task counts, where the vendor has them (Scale); None elsewhere."""
     message: str | None = None
+    """The vendor's message about the run (AI Hub's ``msg``), if any."""
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+    """The vendor's JSON for the run, untouched; empty if none."""
 
 
 @attrs.frozen
@@ -276,11 +345,16 @@ class Result:
     """
 
     item: str
+    """What went in: the file name, else the task's `unique_id` or id."""
     state: ItemState
+    """What became of the item."""
     output: Mapping[str, Any] = attrs.field(factory=dict)
-    #: why it failed, if it did
+    """The vendor's answer in a neutral shape (AI Hub: ``{field name: value}``; Scale: the
+    task's response); empty if there is none."""
     error: str | None = None
+    """Why it failed, if it did."""
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+    """The vendor's JSON for the item, untouched."""
 
 
 @attrs.frozen
@@ -294,9 +368,15 @@ class TaskSpec:
     """
 
     type: str
+    """The task type (Scale: ``"imageannotation"``, ``"textcollection"``...)."""
     fields: Mapping[str, Any] = attrs.field(factory=dict)
+    """The vendor's fields of the task, besides project and batch (``attachment``,
+    ``geometries``, ``instruction``...)."""
     unique_id: str | None = None
+    """The task's unique id at the vendor; None: batchkit derives one from the batch and
+    the spec, so adding the same spec twice adds one task."""
     metadata: Mapping[str, Any] | None = None
+    """Your own JSON object, kept with the task and given back in `Task.metadata`."""
 
 
 @attrs.frozen
@@ -304,16 +384,26 @@ class Task:
     """A task in a batch (Scale)."""
 
     provider: str
+    """The provider's name (``"scale"``)."""
     id: str
+    """The vendor's task id (what `get_task` and `cancel_task` take)."""
     batch_id: str | None
+    """The batch the task is in (`Batch.id`); None for a task in no batch."""
     state: ItemState
+    """Where the task is (Scale's ``error`` is `ItemState.FAILED`)."""
     type: str | None = None
+    """The task type (``"imageannotation"``...)."""
     unique_id: str | None = None
-    #: the worker's answer, once completed
+    """The task's unique id, if it has one."""
     response: Mapping[str, Any] | None = None
+    """The vendor's response: the worker's answer once completed (for a task in error, what
+    went wrong); None before."""
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    """The task's metadata, your own JSON object (empty if none)."""
     created_at: datetime | None = None
+    """When the task was created (timezone-aware), if the vendor says."""
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, eq=False, repr=False)
+    """The vendor's JSON for the task, untouched."""
 
 
 @attrs.frozen
@@ -322,8 +412,11 @@ class DownloadReport(_Outcomes):
     folder already held it with its size) or failed (with why)."""
 
     batch_id: str
+    """The batch the files came from."""
     folder: str
+    """Where they were written: the folder's path, or its storage URL."""
     files: tuple[FileOutcome, ...] = ()
+    """Every file of the batch, by name, with what became of it."""
 
     @property
     def downloaded(self) -> list[FileOutcome]:

@@ -455,9 +455,11 @@ class BatchProvider:
         files are taken from the plan only as there is room, so memory does not grow with the
         file count. `on_progress` gets an `UploadProgress` per step. `verify` checks the batch
         listing for every file with its size ("size"), also reads each file back and compares
-        sha256 ("sha256"), or does nothing (None). `resume` names a journal file (True: the
-        default, see `default_journal_path`): files it records, unchanged locally and present
-        in the batch with their size, are skipped. A file that fails (or changes while it is
+        sha256 ("sha256"), or does nothing ("none" or None). `resume` names a journal file, or
+        True for ``.batchkit-journal-<provider>-<batch id>.jsonl`` in the current directory
+        (characters of the batch id other than letters, digits, ``.``, ``_`` and ``-`` become
+        ``_``); it needs `Capability.LIST_FILES`. Files it records, unchanged locally and
+        present in the batch with their size, are skipped. A file that fails (or changes while it is
         sent) is reported and the rest go on; `strict=True` then raises `UploadIncomplete`.
         KeyboardInterrupt stops after the files in flight, with the journal up to date.
         """
@@ -500,9 +502,9 @@ class BatchProvider:
         return f"<{type(self).__name__} {self.name}>"
 
 
-#: `batchkit.upload(provider, batch, sources, ...)`: the same as `provider.upload(batch,
-#: sources, ...)` (see `BatchProvider.upload`)
 upload = BatchProvider.upload
+"""`batchkit.upload(provider, batch, sources, ...)`: the same as `provider.upload(batch,
+sources, ...)` (see `BatchProvider.upload`)."""
 
 
 @runtime_checkable

@@ -2,20 +2,20 @@
 
 Two parts, both for your test suite (never imported by ``import batchkit``):
 
-- :func:`vcr_config` is a vcrpy configuration for batchkit traffic: requests match on method,
+- `vcr_config` is a vcrpy configuration for batchkit traffic: requests match on method,
   path and query only (scheme, host and port are ignored, so a cassette recorded against the
   real API, or an emulator on one port, replays against any API root); credentials are
   scrubbed from requests *and* responses; big request bodies (file uploads) are elided, so the
   cassette of a 100 MB upload is a few kilobytes. Use it as ``vcr.VCR(**vcr_config())`` or as
-  the return value of pytest-recording's ``vcr_config`` fixture. :func:`batchkit_vcr` builds
+  the return value of pytest-recording's ``vcr_config`` fixture. `batchkit_vcr` builds
   the ``vcr.VCR`` for you.
 - The emulator's pytest fixtures (``batchkit_emulator``, ``batchkit_emulator_inprocess``,
   ``batchkit_emulator_factory``) and the ``@pytest.mark.batchkit_emulator(**options)``
-  marker come with the package's pytest plugin; :class:`EmulatorFactory` is the factory
+  marker come with the package's pytest plugin; `EmulatorFactory` is the factory
   fixture's type, for annotations.
 
-vcrpy is needed only by :func:`batchkit_vcr` (``pip install vcrpy``; the ``test`` extra,
-``pip install 'batchkit-client[test]'``, has it); :func:`vcr_config` returns a plain dict.
+vcrpy is needed only by `batchkit_vcr` (``pip install vcrpy``; the ``test`` extra,
+``pip install 'batchkit-client[test]'``, has it); `vcr_config` returns a plain dict.
 See ``docs/testing.md``.
 """
 
@@ -128,7 +128,7 @@ def vcr_config(
     mode and no cassette directory, which pytest-recording chooses; pass ``record_mode`` or
     ``cassette_library_dir`` to set them). What it does:
 
-    - **Matching** on method, path and query (:data:`MATCH_ON`): the emulator's port changes
+    - **Matching** on method, path and query (`MATCH_ON`): the emulator's port changes
       every run, and a cassette recorded against the vendor's API root replays against any
       other whose path is the same (``<anything>/api`` for AI Hub, ``<anything>/v1`` for
       Scale). Identical requests (polls of one job) replay in recorded order.
@@ -136,12 +136,12 @@ def vcr_config(
       elided body matches by size and SHA-256), which keeps concurrent requests to one path
       apart, at the price of failing when a body holds something random.
     - **Credentials** are scrubbed from what is recorded, requests and responses alike: the
-      :data:`SECRET_HEADERS` are dropped (AI Hub's ``Authorization: Bearer``, Scale's Basic
-      auth, cookies), the values of :data:`SECRET_FIELDS` in JSON bodies, query strings and
-      URLs (presigned-URL signatures) become :data:`SCRUBBED`, so does any ``Bearer``/``Basic``
+      `SECRET_HEADERS` are dropped (AI Hub's ``Authorization: Bearer``, Scale's Basic
+      auth, cookies), the values of `SECRET_FIELDS` in JSON bodies, query strings and
+      URLs (presigned-URL signatures) become `SCRUBBED`, so does any ``Bearer``/``Basic``
       credential written in a body, and so does every credential seen in a request's
       ``Authorization`` header (the token, the Basic user name and password, at least
-      :data:`MIN_SECRET_LENGTH` characters) wherever a body or header echoes it. ``secrets``
+      `MIN_SECRET_LENGTH` characters) wherever a body or header echoes it. ``secrets``
       adds literal values to scrub everywhere (any length).
     - **Big bodies**: a request body longer than ``max_body`` bytes (``None``: never) is
       recorded as ``<N bytes elided, sha256:…>``; bodies are not matched (unless
@@ -190,7 +190,7 @@ def vcr_config(
 
 
 def batchkit_vcr(cassette_dir: str | os.PathLike[str] | None = None, **options: Any) -> Any:
-    """A ``vcr.VCR`` configured by :func:`vcr_config` (``options`` are its arguments).
+    """A ``vcr.VCR`` configured by `vcr_config` (``options`` are its arguments).
 
     ``cassette_dir`` is the cassette library directory: ``use_cassette("name.yaml")`` then
     reads and writes ``<cassette_dir>/name.yaml``. Needs vcrpy.

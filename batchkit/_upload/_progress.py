@@ -24,16 +24,21 @@ class UploadProgress:
     the final verification gets a ``"failed"`` event after its ``"uploaded"`` one.
     """
 
-    #: "started" (about to send), "uploaded", "skipped" (already there) or "failed"
     kind: ProgressKind
-    #: the batch file name this event is about
+    """What happened: ``"started"`` (about to send), ``"uploaded"``, ``"skipped"`` (already
+    there) or ``"failed"``."""
     name: str
+    """The batch file name this event is about."""
     files_done: int
+    """Files finished so far, in any way (uploaded, skipped or failed)."""
     files_total: int
+    """Files in the upload (the invalid ones left out with ``invalid="skip"`` not counted)."""
     bytes_done: int
+    """Bytes of the files finished so far (a file counts whole when it finishes)."""
     bytes_total: int
-    #: why the file failed (kind "failed" only)
+    """Bytes of every file in the upload (0 for files whose size is not known)."""
     reason: str | None = None
+    """Why the file failed (kind ``"failed"`` only); None otherwise."""
 
 
 #: the ``on_progress`` callback: called once per event, never concurrently

@@ -16,9 +16,16 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from .. import Capability, UploadIncomplete, save_to
+from .. import (
+    Capability,
+    ProgressCallback,
+    UploadIncomplete,
+    UploadProgress,
+    UploadReport,
+    save_to,
+)
 from ._exit import ExitCode
-from ._output import cell, emit_json, human_size, when
+from ._output import cell, emit_json, human_size, to_jsonable, when
 from ._progress import DownloadView, UploadView
 from ._root import State, json_option
 
@@ -69,6 +76,65 @@ def _second_ctrl_c_quits(batch_id: str) -> Iterator[None]:
     finally:
         if not interrupts:  # once interrupted, any later Ctrl-C quits at once until exit
             signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+def _upload_document(
+    batch_id: str, files: list[dict[str, Any]], *, interrupted: bool
+) -> dict[str, Any]:
+    """The ``--json`` document of ``files upload``, one shape whether it finished or was
+    interrupted: ``{"batch_id", "ok", "interrupted", "uploaded", "skipped", "failed",
+    "bytes_uploaded", "files": [{"name", "size", "source", "status", "reason"}]}``, where
+    ``uploaded`` / ``skipped`` / ``failed`` are counts of `files`, and `ok` is false when a
+    file failed or the upload was interrupted (docs/cli.md, ``--json``)."""
+    counts = {status: sum(1 for f in files if f["status"] == status) for status in _COUNTED}
+    return {
+        "batch_id": batch_id,
+        "ok": counts["failed"] == 0 and not interrupted,
+        "interrupted": interrupted,
+        **counts,
+        "bytes_uploaded": sum(f["size"] for f in files if f["status"] == "uploaded"),
+        "files": files,
+    }
+
+
+#: the statuses `_upload_document` counts (an "invalid" file has no count of its own)
+_COUNTED = ("uploaded", "skipped", "failed")
+
+
+def _report_document(report: UploadReport) -> dict[str, Any]:
+    """`_upload_document` of a finished upload."""
+    files: list[dict[str, Any]] = to_jsonable(list(report.files))
+    return _upload_document(report.batch_id, files, interrupted=False)
+
+
+class _FinishedFiles:
+    """The ``on_progress`` callback of ``files upload``: passes each event on to `show` and
+    keeps the files that finished, as `_upload_document` lists them, for an upload that is
+    interrupted (and so returns no report). The engine calls it for one event at a time."""
+
+    def __init__(self, show: ProgressCallback) -> None:
+        self.show = show
+        self.files: dict[str, dict[str, Any]] = {}
+        self._bytes_done = 0
+
+    def __call__(self, event: UploadProgress) -> None:
+        self.show(event)
+        size = event.bytes_done - self._bytes_done
+        self._bytes_done = event.bytes_done
+        if event.kind == "started":
+            return
+        known = self.files.get(event.name)
+        if known is not None:  # failed verification after its "uploaded" event: same size
+            known.update(status=event.kind, reason=event.reason)
+            return
+        self.files[event.name] = {
+            "name": event.name,
+            "size": size,
+            # the events do not carry the source: null, documented (docs/cli.md, --json)
+            "source": None,
+            "status": event.kind,
+            "reason": event.reason,
+        }
 
 
 @files.command("upload")
@@ -144,13 +210,15 @@ def files_upload(
     provider.require(Capability.UPLOAD_FILES, "upload")
     # no get_batch here: upload() checks the paths first (a bad one is a usage error with
     # nothing sent), then fetches the batch once (a missing one is one 404, not one per file)
+    view = UploadView(state.console, quiet=state.json)
+    finished = _FinishedFiles(view)
     try:
-        with UploadView(state.console, quiet=state.json) as view, _second_ctrl_c_quits(batch_id):
+        with view, _second_ctrl_c_quits(batch_id):
             report = provider.upload(
                 batch_id,
                 list(paths),
                 concurrency=concurrency,
-                on_progress=view,
+                on_progress=finished,
                 resume=resume,
                 verify=cast(Any, verify),
                 include=include or None,
@@ -160,7 +228,8 @@ def files_upload(
             )
     except KeyboardInterrupt:
         if state.json:
-            emit_json({"batch_id": batch_id, "interrupted": True, **view.finished})
+            done = list(finished.files.values())
+            emit_json(_upload_document(batch_id, done, interrupted=True))
         again = (
             "run the same command again to send only what is missing"
             if resume
@@ -171,7 +240,7 @@ def files_upload(
             f"upload to batch {batch_id} interrupted after the files in flight finished; {again}"
         ) from None
     if state.json:
-        emit_json(report)
+        emit_json(_report_document(report))
     else:
         console = state.console
         if not report.files:

@@ -1,6 +1,6 @@
 """An offline emulator of the Instabase AI Hub and Scale AI batch APIs (like moto for AWS).
 
-Written from the vendors' docs only; it imports nothing from batchkit's client side::
+Written from the vendors' docs only; it imports nothing from batchkit's client side:
 
     from batchkit.emulator import Emulator, Fault, Faults
 
@@ -9,10 +9,11 @@ Written from the vendors' docs only; it imports nothing from batchkit's client s
 
     client = httpx.Client(transport=Emulator().transport(), base_url=Emulator.IN_PROCESS_URL)
 
-Also a pytest plugin (fixtures ``batchkit_emulator`` and ``batchkit_emulator_inprocess``) and a
-command, ``python -m batchkit.emulator --port 8765``. See ``docs/emulator.md``.
+Also a pytest plugin (fixtures ``batchkit_emulator``, ``batchkit_emulator_inprocess`` and
+``batchkit_emulator_factory``) and a command, ``python -m batchkit.emulator --port 8765``.
+See ``docs/emulator.md``.
 
-:class:`Emulator` needs the ``emulator`` extra (starlette, uvicorn) and is imported on first
+`Emulator` needs the ``emulator`` extra (starlette, uvicorn) and is imported on first
 use, so this package (and the pytest plugin) imports without them.
 """
 

@@ -28,7 +28,7 @@ class Stopped(BaseException):
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Inside the block, the first SIGINT or SIGTERM raises :class:`Stopped` (later ones are
+    """Inside the block, the first SIGINT or SIGTERM raises `Stopped` (later ones are
     ignored, so the clean-up it starts runs to its end); the previous handlers are restored
     on the way out. Outside the main thread (where no handler can be set) it does nothing.
 

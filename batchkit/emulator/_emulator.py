@@ -1,4 +1,4 @@
-"""The :class:`Emulator`: both vendors' APIs, their state, and the ways to reach them."""
+"""The `Emulator`: both vendors' APIs, their state, and the ways to reach them."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ class Emulator:
     parameters.
     """
 
-    #: Base URL that works with :meth:`transport` (no socket, so no real host). A
+    #: Base URL that works with `transport` (no socket, so no real host). A
     #: ``.localhost`` name (RFC 6761): clients that allow plain http only to loopback accept it.
     IN_PROCESS_URL: ClassVar[str] = "http://batchkit-emulator.localhost"
 
@@ -133,7 +133,7 @@ class Emulator:
 
     @property
     def faults(self) -> Faults:
-        """The fault rules in force; assign a new :class:`Faults` (or None) to change them."""
+        """The fault rules in force; assign a new `Faults` (or None) to change them."""
         return self._decider.faults
 
     @faults.setter
@@ -142,7 +142,7 @@ class Emulator:
 
     @property
     def latency(self) -> Latency | None:
-        """The added latency; assign a :class:`Latency`, seconds as a float, or None."""
+        """The added latency; assign a `Latency`, seconds as a float, or None."""
         return self._decider.latency
 
     @latency.setter
@@ -204,7 +204,7 @@ class Emulator:
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[Emulator]:
         """Serve on ``host:port`` (0: a free port) from a background thread while in the block.
 
-        Yields the emulator itself, whose :attr:`url` and API roots now point at the socket.
+        Yields the emulator itself, whose `url` and API roots now point at the socket.
         """
         from batchkit.emulator._server import BackgroundServer
 
@@ -223,14 +223,14 @@ class Emulator:
 
     @property
     def served(self) -> bool:
-        """Whether :meth:`serve` is running."""
+        """Whether `serve` is running."""
         return self._server_url is not None
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>`` while served, else :attr:`IN_PROCESS_URL`.
+        """``http://127.0.0.1:<port>`` while served, else `IN_PROCESS_URL`.
 
-        The in-process URL only works through :meth:`transport` / :meth:`async_transport`.
+        The in-process URL only works through `transport` / `async_transport`.
         """
         return self._server_url or self.IN_PROCESS_URL
 

@@ -1,7 +1,7 @@
 """Refusals, shared by both vendors: one exception per HTTP status, one format per vendor.
 
-Handlers, backends and the shared router and request parser raise an :class:`EmulatorError`
-subclass; the vendor's app answers it in the vendor's :class:`ErrorFormat` (the body's key,
+Handlers, backends and the shared router and request parser raise an `EmulatorError`
+subclass; the vendor's app answers it in the vendor's `ErrorFormat` (the body's key,
 the 401 challenge, and its wording of the refusals every vendor makes). So a refusal is never
 a 500. Pure Python: backends raise these without importing anything of HTTP.
 """

@@ -62,8 +62,8 @@ def _matches(
 class Fault:
     """One fault rule: what goes wrong, how often, and for which requests.
 
-    Build rules with the constructors :meth:`status`, :meth:`rate_limit`, :meth:`reset`,
-    :meth:`drop`, :meth:`lost_response` and :meth:`slow`. ``methods`` limits a rule to those
+    Build rules with the constructors `status`, `rate_limit`, `reset`,
+    `drop`, `lost_response` and `slow`. ``methods`` limits a rule to those
     HTTP methods; ``paths`` to raw request paths (as sent, percent-encoding included, without
     the query) matching any of the patterns: a ``str`` is a glob (``fnmatch``; ``*`` also
     matches ``/``), a compiled ``re.Pattern`` must match the whole path. ``times`` caps how
@@ -135,7 +135,7 @@ class Fault:
         """Close the connection before the vendor sees the request: no state change, no answer.
 
         The client sees ``httpx.RemoteProtocolError`` ("Server disconnected without sending a
-        response"), exactly as for :meth:`lost_response`, whose work did happen.
+        response"), exactly as for `lost_response`, whose work did happen.
         """
         return cls("reset", rate, None, None, methods, paths, times)
 
@@ -183,7 +183,7 @@ class Fault:
 
         The whole, genuine response follows the wait. A client whose read timeout is shorter
         gives up first (``httpx.ReadTimeout``) on a request that did take effect: the slow
-        cousin of :meth:`lost_response`. Unlike :class:`Latency` (which waits *before* the
+        cousin of `lost_response`. Unlike `Latency` (which waits *before* the
         vendor sees the request), it fires at ``rate`` and the work is already done.
         """
         return cls("slow", rate, None, None, methods, paths, times, float(seconds))
@@ -206,7 +206,7 @@ def _rules(value: Iterable[Fault]) -> tuple[Fault, ...]:
 
 @attrs.frozen
 class Faults:
-    """A seeded set of fault rules for one :class:`Emulator`.
+    """A seeded set of fault rules for one `Emulator`.
 
     For each request the rules are tried in order; every rule that applies draws one number
     from ``random.Random(seed)`` and the first whose draw falls under its ``rate`` fires. So the
@@ -224,7 +224,7 @@ class Latency:
 
     The jitter comes from ``random.Random(seed)``, separate from the faults' generator, so
     turning latency on does not change which faults fire. ``methods`` and ``paths`` scope it
-    like a :class:`Fault`.
+    like a `Fault`.
     """
 
     fixed: float = attrs.field(default=0.0, validator=_check_non_negative)

@@ -5,7 +5,7 @@ every page of 1000 re-sorted 100,000 names and a client benchmark measured the e
 vendors keep these indexes up to date as records come and go instead, and a page is a
 bisection plus a slice.
 
-:class:`SortedIndex` is a sorted list kept in blocks (as ``sortedcontainers.SortedList``
+`SortedIndex` is a sorted list kept in blocks (as ``sortedcontainers.SortedList``
 does, which is not a dependency): inserting or removing anywhere shifts at most one block,
 not the whole list, so records arriving in any order, or a task leaving the *pending* group
 from its oldest end, stay cheap at any size.
@@ -30,7 +30,7 @@ class SortedIndex(Generic[T]):
     they were added. A position is an item's 0-based place in that order.
 
     A key must not change while its item is in the index (remove the item, change it, add
-    it again). :meth:`remove` finds an item by its key and then by ``==`` (identity, for the
+    it again). `remove` finds an item by its key and then by ``==`` (identity, for the
     emulator's records, which compare so).
     """
 
@@ -156,10 +156,10 @@ class SortedIndex(Generic[T]):
 
 
 class GroupedIndex(Generic[T]):
-    """A :class:`SortedIndex` of every item, and one per group (a record's status), so a
+    """A `SortedIndex` of every item, and one per group (a record's status), so a
     listing filtered by group pages as cheaply as an unfiltered one.
 
-    Whoever changes an item's group calls :meth:`move`.
+    Whoever changes an item's group calls `move`.
     """
 
     def __init__(self, key: Callable[[T], Any], groups: Iterable[str]) -> None:

@@ -1,10 +1,10 @@
 """Untrusted request text (headers, query strings, path segments) read safely, for both vendors.
 
-Every number the emulator reads off the wire goes through :func:`whole_number`: Python's
+Every number the emulator reads off the wire goes through `whole_number`: Python's
 ``int()`` refuses more than 4300 digits with a ``ValueError`` (a 500, were it let through),
 accepts what no HTTP number is (``'²'``, ``'٣'``, ``'1_000'``, ``' +7 '``), and a number
 past 64 bits overflows wherever it meets C (``seek``, ``range``, sizes). Error messages quote
-request text through :func:`excerpt`, so a megabyte-long header is not sent back whole.
+request text through `excerpt`, so a megabyte-long header is not sent back whole.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 #: the most significant digits a wire number may have: every 18-digit number fits in a signed
 #: 64-bit integer, and no size, offset, count or id the emulator keeps comes near it
 MAX_DIGITS = 18
-#: the largest number :func:`whole_number` returns
+#: the largest number `whole_number` returns
 MAX_WHOLE: int = 10**MAX_DIGITS - 1
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")  # not str.isdigit(): it also takes '²' and '٣'
@@ -22,11 +22,11 @@ _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
 def whole_number(text: str) -> int | None:
-    """``text`` as an ``int`` if it is ASCII digits of at most :data:`MAX_DIGITS` significant
+    """``text`` as an ``int`` if it is ASCII digits of at most `MAX_DIGITS` significant
     digits (leading zeros are free); ``None`` for anything else.
 
     Callers that already know ``text`` is all digits can read ``None`` as "larger than
-    :data:`MAX_WHOLE`" (e.g. a ``Range`` past the end of any file).
+    `MAX_WHOLE`" (e.g. a ``Range`` past the end of any file).
     """
     if not _ASCII_DIGITS.fullmatch(text):
         return None

@@ -34,7 +34,7 @@ class RequestRecord:
 
 
 class RequestLog(Sequence[RequestRecord]):
-    """A thread-safe, list-like log of :class:`RequestRecord` (the server runs in a thread)."""
+    """A thread-safe, list-like log of `RequestRecord` (the server runs in a thread)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

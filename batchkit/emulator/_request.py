@@ -1,9 +1,9 @@
 """One request being handled, for both vendors: its body, query and route parameters, read safely.
 
 Bodies are read chunk by chunk from ASGI ``receive`` (an upload streams to disk, never into
-memory); JSON bodies are parsed strictly (:mod:`._json`), numbers within the limits of
-:mod:`._input`. Every refusal is a 400 worded by the vendor's
-:class:`~batchkit.emulator._errors.ErrorFormat`.
+memory); JSON bodies are parsed strictly (`_json`), numbers within the limits of
+`_input`. Every refusal is a 400 worded by the vendor's
+`ErrorFormat`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class Call(Generic[B]):
     # -- the body --------------------------------------------------------------------------
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The request body, chunk by chunk; raises :class:`ClientDisconnected`."""
+        """The request body, chunk by chunk; raises `ClientDisconnected`."""
         while not self.body_done:
             message = await self.receive()
             if message["type"] == "http.disconnect":
@@ -112,7 +112,7 @@ class Call(Generic[B]):
 
     def query_int(self, name: str, *, minimum: int = 0) -> int | None:
         """Query parameter ``name`` as a whole number >= ``minimum`` of at most
-        :data:`~._input.MAX_DIGITS` digits; None when absent; else 400."""
+        `MAX_DIGITS` digits; None when absent; else 400."""
         value = self.query.get(name)
         if value is None:
             return None

@@ -1,8 +1,8 @@
 """The ASGI app every emulated vendor is: authenticate → route → handler → answer.
 
-A vendor subclasses :class:`VendorApp` with its route table (``urls``), its
-:class:`~batchkit.emulator._errors.ErrorFormat` and its authentication; the handlers take a
-:class:`~batchkit.emulator._request.Call` and return a Starlette response, or a JSON value to
+A vendor subclasses `VendorApp` with its route table (``urls``), its
+`ErrorFormat` and its authentication; the handlers take a
+`Call` and return a Starlette response, or a JSON value to
 answer 200 with. Refusals are answered in the vendor's format after draining the request
 body (so the connection stays usable); an unexpected exception propagates to the root app,
 which answers a JSON 500 naming it.
@@ -45,7 +45,7 @@ class VendorApp(Generic[B]):
     tenant, recorded in ``scope["batchkit.tenant"]`` for the root app's request log.
     """
 
-    #: ``(method, path pattern, handler)`` rows (see :class:`~._routing.Router`)
+    #: ``(method, path pattern, handler)`` rows (see `Router`)
     urls: ClassVar[Sequence[tuple[str, str, Handler[Any]]]]
     errors: ClassVar[type[ErrorFormat]]
 

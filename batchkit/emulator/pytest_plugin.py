@@ -1,6 +1,6 @@
 """pytest plugin (entry point ``pytest11``): fixtures that give each test a fresh emulator.
 
-- ``batchkit_emulator``: an :class:`~batchkit.emulator.Emulator` served on a free loopback port;
+- ``batchkit_emulator``: an `Emulator` served on a free loopback port;
   use ``batchkit_emulator.aihub_api_root`` / ``.scale_api_root``.
 - ``batchkit_emulator_inprocess``: an emulator that is not served; use its ``.transport()``
   with ``base_url=batchkit_emulator_inprocess.scale_api_root`` (or ``.aihub_api_root``).
@@ -8,14 +8,14 @@
   unless ``serve=False``), any number per test, each with its own options.
 
 Options for all three come from the ``batchkit_emulator`` marker, the keyword arguments of
-:class:`~batchkit.emulator.Emulator` (``part_size``, ``latency``, ``faults``, ``job_polls``,
-``job_seconds``, ``tokens``, ``scale_task_seconds``, …)::
+`Emulator` (``part_size``, ``latency``, ``faults``, ``job_polls``,
+``job_seconds``, ``tokens``, ``scale_task_seconds``, …):
 
     @pytest.mark.batchkit_emulator(part_size=64 * 1024, faults=[Fault.status(503, times=1)])
     def test_upload(batchkit_emulator): ...
 
 Markers on the module, class and function merge, the closest winning per option; the
-factory's own arguments win over them. ``faults`` may also be one :class:`Fault` or a list of
+factory's own arguments win over them. ``faults`` may also be one `Fault` or a list of
 them (as ``Faults(rules=...)``). Every emulator is function-scoped and stopped afterwards.
 The emulator's dependencies are imported only when a fixture is used, so pytest starts
 without them.

@@ -495,12 +495,60 @@ def test_an_interrupted_json_upload_prints_what_finished_and_how_to_go_on(
     result = run(*args, *(["--resume"] if resume else []))
     line = assert_one_error_line(result, ExitCode.INTERRUPTED)
     document = json.loads(result.stdout)
-    assert {"batch_id": batch_id, "interrupted": True, "uploaded": ["doc-1.txt"]}.items() <= (
+    assert {"batch_id": batch_id, "ok": False, "interrupted": True, "uploaded": 1}.items() <= (
         document.items()
     )
+    assert ["doc-1.txt"] == [f["name"] for f in document["files"] if f["status"] == "uploaded"]
     assert "interrupted" in line
     assert "only what is missing" in line
     assert ("--resume" in line) != resume
+
+
+def test_upload_json_has_one_shape_whether_it_finished_or_was_interrupted(
+    emu_env: Emulator, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`files upload --json` prints the same keys, and the same keys per file, when the upload
+    finishes and when Ctrl-C stops it: counts as numbers, the files as a list; `interrupted`
+    tells them apart, and an interrupted upload is never `ok`."""
+    from batchkit import UploadProgress
+
+    batch_id = run_json("--provider", "aihub", "batches", "create", "shapes")["id"]
+    finished = run_json("--provider", "aihub", "files", "upload", batch_id, str(tree))
+
+    def interrupted(self: object, batch: str, sources: object, *, on_progress, **kw: object):
+        def event(kind: str, name: str, done: int, bytes_done: int, reason: str | None = None):
+            on_progress(UploadProgress(kind, name, done, 4, bytes_done, 613, reason))
+
+        event("started", "doc-1.txt", 0, 0)
+        event("uploaded", "doc-1.txt", 1, 100)
+        event("started", "doc-2.txt", 1, 100)
+        event("failed", "doc-2.txt", 2, 300, reason="HTTP 500")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AIHubProvider, "upload", interrupted)
+    result = run("--json", "--provider", "aihub", "files", "upload", batch_id, str(tree))
+    assert ExitCode.INTERRUPTED == result.exit_code, result.output
+    stopped = json.loads(result.stdout)
+
+    assert list(finished) == list(stopped)
+    assert ["batch_id", "ok", "interrupted", "uploaded", "skipped", "failed", "bytes_uploaded",
+            "files"] == list(finished)
+    assert {f_key for f in finished["files"] for f_key in f} == {
+        f_key for f in stopped["files"] for f_key in f
+    } == {"name", "size", "source", "status", "reason"}
+    assert (True, False, 4, 0, 0, 613) == (
+        finished["ok"], finished["interrupted"], finished["uploaded"], finished["skipped"],
+        finished["failed"], finished["bytes_uploaded"],
+    )
+    assert (False, True, 1, 0, 1, 100) == (
+        stopped["ok"], stopped["interrupted"], stopped["uploaded"], stopped["skipped"],
+        stopped["failed"], stopped["bytes_uploaded"],
+    )
+    assert [
+        {"name": "doc-1.txt", "size": 100, "source": None, "status": "uploaded", "reason": None},
+        {"name": "doc-2.txt", "size": 200, "source": None, "status": "failed",
+         "reason": "HTTP 500"},
+    ] == stopped["files"]
 
 
 def test_unexpected_errors_exit_1_and_debug_shows_the_traceback(

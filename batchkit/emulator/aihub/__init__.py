@@ -1,10 +1,10 @@
 """Emulated Instabase AI Hub: the Batches API, app runs and the deprecated Filesystem API,
 offline.
 
-Laid out like a moto service, as every emulated vendor is: :mod:`.backend` holds the state
-(per instance, never global), :mod:`.responses` the HTTP handlers, :mod:`.urls` the routes and
-the app, :mod:`.errors` the error format, :mod:`.storage` the blobs on disk and the shared
-folder tree, and :mod:`.apps` the built-in apps, runs and their results. Written from the
+Laid out like a moto service, as every emulated vendor is: `backend` holds the state
+(per instance, never global), `responses` the HTTP handlers, `urls` the routes and
+the app, `errors` the error format, `storage` the blobs on disk and the shared
+folder tree, and `apps` the built-in apps, runs and their results. Written from the
 vendor docs and the wire notes only; it imports nothing from batchkit's client side.
 
     backend = AIHubBackend(storage_dir=tmp, clock=time.time, job_polls=2, job_seconds=0.2)

@@ -12,7 +12,7 @@ every tenant, each with a deployment:
   ``error_msg``, as the spec describes for fields that failed in a ``COMPLETE`` run.
 - ``batchkit-fail`` always ends ``FAILED``.
 
-This module is pure Python (no HTTP, no state); :mod:`.backend` keeps the runs.
+This module is pure Python (no HTTP, no state); `backend` keeps the runs.
 """
 
 from __future__ import annotations

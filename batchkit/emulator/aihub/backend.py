@@ -1,10 +1,10 @@
 """State of one emulated AI Hub: batches, their files, deletion jobs, multipart sessions and
 app runs.
 
-Everything lives on an :class:`AIHubBackend` instance (never in module globals), so two
+Everything lives on an `AIHubBackend` instance (never in module globals), so two
 emulators never share state. Each bearer token is a tenant: every lookup takes the tenant and
 answers 404 for anything another tenant owns, exactly as for something that does not exist.
-The methods here speak Python values, not HTTP; :mod:`.responses` does the wire.
+The methods here speak Python values, not HTTP; `responses` does the wire.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ class Batch:
 @dataclass(eq=False)
 class Job:
     """An asynchronous deletion; it completes (and takes effect) at ``due`` by the backend's
-    clock or after ``job_polls`` polls, whichever comes first (see :class:`AIHubBackend`)."""
+    clock or after ``job_polls`` polls, whichever comes first (see `AIHubBackend`)."""
 
     id: str
     tenant: str
@@ -318,14 +318,14 @@ class AIHubBackend:
     parts concurrently, or retrying one after an injected fault, cannot promise arrival
     order. Either way a commit must list parts ``1..n`` in order, with no gaps.
 
-    App runs (see :mod:`.apps`) are timed like jobs: a run is ``RUNNING`` until ``run_seconds``
+    App runs (see `apps`) are timed like jobs: a run is ``RUNNING`` until ``run_seconds``
     of emulated time have passed since it started, or until it has been polled
     (get-run-status) ``run_polls`` times and is polled again; then ``COMPLETE``, or
     ``FAILED`` for the ``batchkit-fail`` app or while ``fail_runs`` is true. Both default to
-    the job settings (:data:`LIKE_JOBS`); ``None`` switches a condition off, 0 completes a
+    the job settings (`LIKE_JOBS`); ``None`` switches a condition off, 0 completes a
     run when it starts. The attributes ``run_polls``, ``run_seconds``, ``fail_runs`` and
     ``results_page_size`` may be changed later; each run keeps the values it started with
-    (the page size applies at once). ``apps`` (name → :class:`~.apps.App`) and
+    (the page size applies at once). ``apps`` (name → `App`) and
     ``deployments`` (deployment id → app name) hold the built-in apps and their deployments;
     a test may add deployments.
     """
@@ -522,7 +522,7 @@ class AIHubBackend:
     def _place_batch_file(
         self, tenant: str, batch_id: int, name: str, blob: Path, size: int
     ) -> None:
-        """:meth:`put_batch_file`, but on failure the blob stays the caller's."""
+        """`put_batch_file`, but on failure the blob stays the caller's."""
         batch = self.check_can_upload(tenant, batch_id, name)
         self.tree.put_file((*batch.folder, name), blob, size, now=self.clock())
         batch.updated_at_ms = self._now_ms()

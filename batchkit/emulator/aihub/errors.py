@@ -1,6 +1,6 @@
 """How the emulated AI Hub refuses: ``{"message": "..."}`` with the status, a Bearer challenge.
 
-The refusals themselves are the shared :mod:`batchkit.emulator._errors`; this module gives
+The refusals themselves are the shared `batchkit.emulator._errors`; this module gives
 their AI Hub form and the vendor's wording of a 404.
 """
 

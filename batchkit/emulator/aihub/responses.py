@@ -1,10 +1,10 @@
 """HTTP handlers of the emulated AI Hub: parse the wire, call the backend, answer the wire.
 
-Each handler takes a :class:`~batchkit.emulator._request.Call` (one authenticated request
+Each handler takes a `Call` (one authenticated request
 plus the route's parameters) and returns a Starlette response, or a JSON value for a 200.
 Request bodies are streamed to disk chunk by chunk and downloads are streamed from disk, so
 neither side of a large transfer is held in memory. Every refusal is an
-:class:`~batchkit.emulator._errors.EmulatorError`, answered by the app as ``{"message": ...}``
+`EmulatorError`, answered by the app as ``{"message": ...}``
 with its status.
 """
 

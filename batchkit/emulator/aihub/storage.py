@@ -3,7 +3,7 @@
 File *contents* live on disk as opaque blob files under the emulator's storage directory, so
 names with spaces, ``%``, unicode or any length never meet the host filesystem's rules, and
 large uploads never sit in memory. The *tree* (folders, names, sizes, timestamps) lives in
-memory: one :class:`FolderNode` root whose children are the tenants' namespaces
+memory: one `FolderNode` root whose children are the tenants' namespaces
 (``/<repo_owner>/<workspace>/fs/<mount_point>/...``). Batches and the deprecated Filesystem
 API share this one tree, which is what makes a batch's files readable as plain paths.
 """
@@ -46,7 +46,7 @@ class FolderNode:
     """A folder: children by name (files and folders); ``modified`` is Unix seconds.
 
     ``file_names`` indexes the names of the children that are files, in Python string order
-    (a batch's file listing pages through it). Only :class:`FileTree` changes ``children``,
+    (a batch's file listing pages through it). Only `FileTree` changes ``children``,
     and it keeps the two in step.
     """
 
@@ -143,7 +143,7 @@ class FileTree:
     def ensure_folder(self, path: Sequence[str], *, now: float) -> FolderNode:
         """The folder at ``path``, creating it and any missing parents.
 
-        Raises :class:`Conflict` when a file sits where a folder is needed.
+        Raises `Conflict` when a file sits where a folder is needed.
         """
         node = self.root
         for depth, name in enumerate(path):
@@ -161,7 +161,7 @@ class FileTree:
     def put_file(self, path: Sequence[str], blob: Path, size: int, *, now: float) -> FileNode:
         """Create or replace the file at ``path`` with ``blob`` (which the tree now owns).
 
-        Parent folders are created as needed. Raises :class:`Conflict` if a parent is a file
+        Parent folders are created as needed. Raises `Conflict` if a parent is a file
         or a folder sits at ``path``; the blob stays the caller's then.
         """
         parent = self.ensure_folder(path[:-1], now=now)

@@ -1,6 +1,6 @@
 """The routes of the emulated AI Hub, and the ASGI app serving them.
 
-Rows are tried in order (see :class:`~batchkit.emulator._routing.Router`): literal routes come
+Rows are tried in order (see `Router`): literal routes come
 before the parametrised ones they overlap, so ``GET /api/v2/batches/multipart-upload`` is a 405
 with ``Allow: POST``, not a batch id. The vendor API lives under ``/api``, the emulator's own
 controls under ``/_emulator/aihub``.

@@ -1,10 +1,10 @@
 """Emulated Scale AI: the v1 API (projects, batches, tasks, files), a simulated workforce
 and task controls, offline.
 
-Laid out like a moto service, as every emulated vendor is: :mod:`.backend` holds the state of
-one emulator and has a Python control API, :mod:`.responses` the HTTP handlers, :mod:`.urls`
+Laid out like a moto service, as every emulated vendor is: `backend` holds the state of
+one emulator and has a Python control API, `responses` the HTTP handlers, `urls`
 the routes and ``ScaleApp`` (ASGI, serving ``/v1/…`` and ``/_emulator/scale/…``),
-:mod:`.errors` the error format; :mod:`.tasks` the task model and the workforce's answers.
+`errors` the error format; `tasks` the task model and the workforce's answers.
 """
 
 from batchkit.emulator.scale.backend import ScaleBackend

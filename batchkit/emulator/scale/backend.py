@@ -174,7 +174,7 @@ class _Batch:
     queue: _Queue | None = None
     #: the batch's tasks by status, in listing order
     task_index: GroupedIndex[Task] = attrs.Factory(_task_index)
-    #: the listings' indexes holding this batch, grouped by status: :meth:`set_status` moves it
+    #: the listings' indexes holding this batch, grouped by status: `set_status` moves it
     indexes: list[GroupedIndex[_Batch]] = attrs.field(factory=list, repr=False)
 
     @property
@@ -275,7 +275,7 @@ class ScaleBackend:
 
     The wire handlers call the methods below; tests may call them too, to set up state or to
     move tasks along (``add_tasks``, ``complete_tasks``). Methods raise
-    :class:`~batchkit.emulator._errors.EmulatorError` subclasses and return JSON-ready
+    `EmulatorError` subclasses and return JSON-ready
     dicts shaped as on the wire.
 
     **The simulated workforce.** The pending tasks of an ``in_progress`` batch (a standard
@@ -289,7 +289,7 @@ class ScaleBackend:
     ``error_every``-th task of its batch (1-based, in creation order), or when
     ``unit_hash(unique_id or task_id) < error_rate``; otherwise ``completed``, with a
     response synthesized from its type and parameters. Tasks added through the control API
-    (:meth:`add_tasks`) are held for :meth:`complete_tasks` unless ``worked=True``.
+    (`add_tasks`) are held for `complete_tasks` unless ``worked=True``.
     """
 
     def __init__(
@@ -549,8 +549,8 @@ class ScaleBackend:
         unknown project or batch (404); a batch of another project, a task type other than
         the project's, a Rapid project without a batch, a Rapid or Studio batch that is no
         longer ``staging`` (400); type-specific parameters the docs rule out (400, see
-        :func:`~.tasks.check_params`); a ``unique_id`` or ``Idempotency-Key`` already used
-        for another task (409, :class:`~.errors.DuplicateTask`).
+        `check_params`); a ``unique_id`` or ``Idempotency-Key`` already used
+        for another task (409, `DuplicateTask`).
 
         A task added to a *completed* batch of a standard project reopens it
         (``in_progress``): standard batches take tasks at any time (INFERRED: no source
@@ -645,7 +645,7 @@ class ScaleBackend:
         ``unique_ids`` and ``tags`` match a task with any of them; times bound ``created_at``
         (``start_time``/``end_time``), ``completed_at`` and ``updated_at``, inclusively.
         ``customer_review_status`` matches a task whose latest customer audit
-        (:meth:`audit_task`) has one of the results given; a task never audited matches
+        (`audit_task`) has one of the results given; a task never audited matches
         none (``pending`` included: INFERRED, no source says what it covers).
         ``next_token`` is the previous page's (the id of its last task; unknown → 404).
         Answers ``{"docs", "total", "limit", "offset", "has_more", "next_token"}``:
@@ -1123,7 +1123,7 @@ class ScaleBackend:
         metadata: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """``POST /v1/files/import``: a File for a URL (never fetched: its ``size`` is not
-        known); otherwise as :meth:`upload_file`."""
+        known); otherwise as `upload_file`."""
         return self._add_file(
             api_key,
             size=None,
@@ -1191,7 +1191,7 @@ class ScaleBackend:
     ) -> list[str]:
         """Add ``count`` pending tasks (real ones: listed, fetched and counted like created
         ones, of the project's type, with empty ``params``) to a batch that is not completed;
-        returns their ids. They are left to :meth:`complete_tasks` unless ``worked``, when
+        returns their ids. They are left to `complete_tasks` unless ``worked``, when
         the simulated workforce works them like tasks created over the wire."""
         with self._state():
             customer = self._customer(api_key)

@@ -1,6 +1,6 @@
 """How the emulated Scale API refuses: ``{"error": message}`` with the status, a Basic challenge.
 
-The refusals themselves are the shared :mod:`batchkit.emulator._errors`; this module gives
+The refusals themselves are the shared `batchkit.emulator._errors`; this module gives
 their Scale form and Scale's wording of the refusals the shared router and parser make.
 """
 

@@ -1,9 +1,9 @@
 """HTTP handlers of the emulated Scale API: parse the wire, call the backend, answer the wire.
 
-Each handler takes a :class:`~batchkit.emulator._request.Call` (one authenticated request
+Each handler takes a `Call` (one authenticated request
 plus the route's ``name``) and returns the JSON to answer 200 with: the backend already
 speaks Scale's wire shapes. Every refusal is an
-:class:`~batchkit.emulator._errors.EmulatorError`, answered by the app as ``{"error": ...}``
+`EmulatorError`, answered by the app as ``{"error": ...}``
 with its status.
 """
 

@@ -104,7 +104,7 @@ SCALEDATA = "scaledata://"
 
 
 def task_key(task: Task) -> tuple[float, int]:
-    """A task's :attr:`Task.sort_key` (the listing indexes' key)."""
+    """A task's `Task.sort_key` (the listing indexes' key)."""
     return task.sort_key
 
 
@@ -116,7 +116,7 @@ def iso8601(timestamp: float) -> str:
 
 @attrs.define(eq=False)
 class Task:
-    """One task, as the emulator keeps it; :meth:`to_json` is the wire's task object."""
+    """One task, as the emulator keeps it; `to_json` is the wire's task object."""
 
     task_id: str
     seq: int
@@ -145,7 +145,7 @@ class Task:
     #: the customer's audits (``POST /v1/task/<id>/audit``), oldest first, as the task
     #: object's ``audits`` shows them
     audits: list[dict[str, Any]] = attrs.Factory(list)
-    #: the listings' indexes holding this task, grouped by status: :meth:`finish` moves it
+    #: the listings' indexes holding this task, grouped by status: `finish` moves it
     indexes: list[GroupedIndex[Task]] = attrs.field(factory=list, repr=False)
 
     @property

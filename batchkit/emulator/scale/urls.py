@@ -2,7 +2,7 @@
 
 Batch and project names (and task ids) travel percent-encoded with no safe characters
 (``a bc/def`` → ``a%20bc%2Fdef``), so a name is always exactly one raw segment, whatever it
-contains (see :class:`~batchkit.emulator._routing.Router`).
+contains (see `Router`).
 """
 
 from __future__ import annotations
