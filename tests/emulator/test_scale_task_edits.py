@@ -8,7 +8,6 @@ client of Scale would.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,43 +16,22 @@ import pytest
 
 from batchkit.emulator import Emulator
 
-T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
-UNKNOWN = "000000000000000000000000"
-
-
-class Clock:
-    """A fake clock: Unix seconds that move only when told."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def iso(seconds_after_t0: float) -> str:
-    moment = dt.datetime.fromtimestamp(T0 + seconds_after_t0, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    with Emulator(clock=clock) as emulator:
-        yield emulator
-
-
-def client(emulator: Emulator, key: str = "k") -> httpx.Client:
-    return httpx.Client(
-        transport=emulator.transport(), base_url=emulator.scale_api_root, auth=(key, "")
+try:
+    from ._scale_helpers import (  # type: ignore[import-not-found,unused-ignore]
+        Clock,
+        client,
+        clock,  # noqa: F401 (a pytest fixture)
+        emu,  # noqa: F401 (a pytest fixture)
+        iso,
     )
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from _scale_helpers import (  # type: ignore[no-redef,unused-ignore]
+        Clock,
+        client,
+        iso,
+    )
+
+UNKNOWN = "000000000000000000000000"
 
 
 @pytest.fixture

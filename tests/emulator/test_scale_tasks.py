@@ -17,45 +17,24 @@ import pytest
 
 from batchkit.emulator import Emulator
 
-T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+try:
+    from ._scale_helpers import (  # type: ignore[import-not-found,unused-ignore]
+        Clock,
+        client,
+        clock,  # noqa: F401 (a pytest fixture)
+        emu,  # noqa: F401 (a pytest fixture)
+        iso,
+    )
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from _scale_helpers import (  # type: ignore[no-redef,unused-ignore]
+        Clock,
+        client,
+        iso,
+    )
+
 TASK_ID = re.compile(r"^[0-9a-f]{24}$")
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 BOXES = {"box": {"objects_to_annotate": ["cat", "dog"], "min_width": 20, "min_height": 30}}
-
-
-class Clock:
-    """A fake clock: Unix seconds that move only when told."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def iso(seconds_after_t0: float) -> str:
-    moment = dt.datetime.fromtimestamp(T0 + seconds_after_t0, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    with Emulator(clock=clock) as emulator:
-        yield emulator
-
-
-def client(emulator: Emulator, key: str = "k") -> httpx.Client:
-    return httpx.Client(
-        transport=emulator.transport(), base_url=emulator.scale_api_root, auth=(key, "")
-    )
 
 
 @pytest.fixture
