@@ -11,39 +11,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 from rich.console import Console
 
 import batchkit
 from batchkit.cli import ExitCode
-from batchkit.cli._app import cli
 from batchkit.cli._runs import RunView, preview
 from batchkit.emulator import Emulator
 from batchkit.providers.aihub import AIHubProvider
 
+try:
+    from ._cli_helpers import (  # type: ignore[import-not-found,unused-ignore]
+        assert_one_error_line,
+        run,
+        run_json,
+    )
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from _cli_helpers import (  # type: ignore[no-redef,unused-ignore]
+        assert_one_error_line,
+        run,
+        run_json,
+    )
+
 GEOMETRIES = {"box": {"objects_to_annotate": ["cat"]}}
-
-
-def run(*args: str, input: str | None = None) -> Result:
-    """Invoke the command in process, as a shell would with these arguments."""
-    return CliRunner().invoke(cli, list(args), prog_name="batchkit", input=input)
-
-
-def run_json(*args: str) -> Any:
-    """Invoke with --json; the command must succeed and print exactly one JSON document."""
-    result = run("--json", *args)
-    assert 0 == result.exit_code, result.output
-    return json.loads(result.stdout)
-
-
-def assert_one_error_line(result: Result, code: int) -> str:
-    """The command failed with `code` and said why in one `error:` line, no traceback."""
-    assert code == result.exit_code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert 1 == len(lines), result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture
