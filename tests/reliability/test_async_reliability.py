@@ -486,6 +486,11 @@ async def test_async_fault_soak_ends_byte_exact_with_nothing_duplicated(
     rules = [
         Fault.status(503, retry_after=1, times=1),  # the first request waits out a Retry-After
         Fault.lost_response(methods="PUT", paths="*/parts/*", times=2),
+        # one of each kind the soak must have seen, certain: this soak's ~150 requests
+        # would otherwise miss a kind at these rates about one run in ten
+        Fault.status(500, methods="GET", times=1),
+        Fault.rate_limit(methods="GET", retry_after=0, times=1),
+        Fault.reset(methods="GET", times=1),
         *fault_rules(SOAK),
     ]
     false_successes: list[str] = []
