@@ -57,6 +57,11 @@ class Budget:
         self._queued_since = time.monotonic()
         request.extensions["trace"] = self._atrace if is_async else self._trace
 
+    def waited(self, seconds: float) -> None:
+        """`seconds` were spent queueing for a connection: they do not count (a transport
+        without httpcore's trace says so itself)."""
+        self.at += seconds
+
     async def _atrace(self, event: str, info: dict[str, Any]) -> None:
         self._trace(event, info)
 
@@ -93,7 +98,9 @@ def deadline(budget: Budget | None) -> Iterator[None]:
         _budget.reset(token)
 
 
-def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
+def clamp(timeout: float | None, error: type[Exception]) -> float | None:
+    """`timeout` for one socket operation, shortened to what is left of the current call's
+    deadline; `error` raised if nothing is left."""
     left = remaining()
     if left is None:
         return timeout
@@ -107,10 +114,10 @@ class _Stream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+        return self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+        self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()
@@ -121,7 +128,7 @@ class _Stream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore.ConnectTimeout)
         return _Stream(self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
@@ -142,7 +149,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore.ConnectTimeout)
         return _Stream(
             self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
         )
@@ -150,7 +157,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> httpcore.NetworkStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore.ConnectTimeout)
         return _Stream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
@@ -163,10 +170,10 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         self._socket: Any = None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+        return await self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+        await self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout))
 
     async def aclose(self) -> None:
         await self._stream.aclose()
@@ -177,7 +184,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore.ConnectTimeout)
         return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
@@ -209,14 +216,14 @@ class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore.ConnectTimeout)
         stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
         return _AsyncStream(stream)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
     ) -> httpcore.AsyncNetworkStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore.ConnectTimeout)
         return _AsyncStream(await self._backend.connect_unix_socket(path, timeout, socket_options))
 
     async def sleep(self, seconds: float) -> None:

@@ -27,7 +27,6 @@ from ._call import Call, Retry
 from ._deadline import Budget, deadline
 from ._deadline import async_transport as async_deadline_transport
 from ._deadline import current as current_budget
-from ._deadline import transport as deadline_transport
 from ._errors import (
     AuthError,
     ConfigError,
@@ -39,6 +38,7 @@ from ._errors import (
     TransportError,
 )
 from ._network import Network
+from ._pools import transport as blocking_transport
 from ._version import __version__
 
 log = logging.getLogger("batchkit.http")
@@ -704,7 +704,7 @@ class HttpSession(_Session):
     def _open(
         self, transport: httpx.BaseTransport | None, options: dict[str, Any]
     ) -> httpx.BaseTransport:
-        sender = transport or deadline_transport(options["limits"], self.network)
+        sender = transport or blocking_transport(options["limits"], self.network)
         hooks = {kind: list(listed) for kind, listed in self.hooks.items()}
         self.client = httpx.Client(transport=sender, event_hooks=hooks, **options)
         return sender

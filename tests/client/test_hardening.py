@@ -441,14 +441,25 @@ def test_a_password_in_api_root_never_appears_in_a_transport_error():
 
 
 def test_the_deadline_backend_is_installed_on_the_default_transport():
-    """Guards the one private httpx attribute the deadline relies on: if an httpx release
-    moves it, this fails instead of the deadline silently going away."""
-    from batchkit._deadline import DeadlineBackend
+    """Guards the one private httpx attribute the deadline relies on where httpcore still
+    sends (the async client, a proxied blocking one): if an httpx release moves it, this
+    fails instead of the deadline silently going away. The blocking client's own default
+    sends over urllib3 with the deadline on its sockets (tests/client/test_pools.py)."""
+    from batchkit._deadline import AsyncDeadlineBackend, DeadlineBackend
+    from batchkit._pools import Urllib3Transport
 
     provider = batchkit.connect("aihub", api_root="http://127.0.0.1:9/api", token="t0k3n")
-    shards = provider.http.client._transport.shards
+    assert isinstance(provider.http.client._transport, Urllib3Transport)
+    assert 32 == provider.http.client._transport.max_connections
+    proxied = batchkit.connect(
+        "aihub", api_root="http://127.0.0.1:9/api", token="t0k3n", proxy="http://127.0.0.1:8"
+    )
+    shards = proxied.http.client._transport.shards
     assert 32 == sum(shard._pool._max_connections for shard in shards)
     assert all(isinstance(shard._pool._network_backend, DeadlineBackend) for shard in shards)
+    aprovider = batchkit.connect_async("aihub", api_root="http://127.0.0.1:9/api", token="t0k3n")
+    shards = aprovider.http.client._transport.shards
+    assert all(isinstance(s._pool._network_backend, AsyncDeadlineBackend) for s in shards)
 
 
 def test_no_deadline_outlives_its_call(kit):
@@ -690,7 +701,8 @@ def test_time_queued_for_a_pooled_connection_does_not_use_up_the_budget(monkeypa
 
 
 def test_httpcore_reports_the_events_that_end_a_pool_wait(monkeypatch):
-    """Guards the trace event names the budget relies on, over a real loopback socket."""
+    """Guards the trace event names the budget relies on, over a real loopback socket, where
+    httpcore sends (the async client; a proxied blocking one, here its transport as is)."""
     from batchkit import _deadline
 
     seen: list[str] = []
@@ -706,7 +718,8 @@ def test_httpcore_reports_the_events_that_end_a_pool_wait(monkeypatch):
     thread.start()
     try:
         provider = batchkit.connect(
-            "aihub", api_root=f"http://127.0.0.1:{server.server_port}/api", token="tok-123456"
+            "aihub", api_root=f"http://127.0.0.1:{server.server_port}/api", token="tok-123456",
+            transport=_deadline.transport(httpx.Limits(max_connections=4)),
         )
         provider.upload_file("7", "a.pdf", b"%PDF-1.7")
     finally:
@@ -738,11 +751,33 @@ def test_an_error_after_retries_says_how_many_attempts_were_made(kit):
 def test_the_default_transport_opens_no_more_connections_than_max_connections(
     served_emulator, max_connections
 ):
-    """The pools behind the default transport (shards of `SHARD_CONNECTIONS`, so httpcore's
-    per-request scan stays short) together hold at most `max_connections`, and keep-alive
-    connections are reused: 40 files at 16 at once open no more than that."""
+    """The urllib3 pools behind the blocking client's default transport open at most
+    `max_connections`, and keep-alive connections are reused: 40 files at 16 at once open
+    no more than that."""
     provider = batchkit.connect("aihub", api_root=served_emulator.aihub_api_root, token="pool",
                                 max_connections=max_connections)
+    batch = provider.create_batch("pool")
+    report = provider.upload(batch, [(f"f{i}.txt", b"x" * 100) for i in range(40)],
+                             concurrency=16, strict=True)
+    assert 40 == len(report.uploaded)
+    pools = provider.http.client._transport._pools.values()
+    assert 1 <= sum(pool.num_connections for pool in pools) <= max_connections
+    provider.close()
+
+
+@pytest.mark.parametrize("max_connections", [1, 5, 32])
+def test_httpx_transport_shards_open_no_more_connections_than_max_connections(
+    served_emulator, max_connections
+):
+    """httpx's transports, where they send (a proxied client; the async one), are shards
+    of `SHARD_CONNECTIONS` so httpcore's per-request scan stays short: together they hold
+    at most `max_connections`."""
+    from batchkit import _deadline
+
+    provider = batchkit.connect(
+        "aihub", api_root=served_emulator.aihub_api_root, token="pool",
+        transport=_deadline.transport(httpx.Limits(max_connections=max_connections)),
+    )
     batch = provider.create_batch("pool")
     report = provider.upload(batch, [(f"f{i}.txt", b"x" * 100) for i in range(40)],
                              concurrency=16, strict=True)
