@@ -55,6 +55,10 @@ CHUNK = 64 * 1024
 
 _BUDGET_OUT = "the call's time budget (retry_timeout) ran out"
 
+#: urllib3 neither retries nor follows redirects (the session does both): one shared
+#: policy, as urllib3 would build one per request from `retries=False`
+_NO_RETRIES = urllib3.Retry(False, redirect=False)
+
 
 class _Socket:
     """A connection's socket whose every read and write waits at most the connection's
@@ -371,7 +375,7 @@ class Urllib3Transport(httpx.BaseTransport):
                         name.decode("latin-1"): value.decode("latin-1")
                         for name, value in request.headers.raw
                     },
-                    retries=False,
+                    retries=_NO_RETRIES,
                     redirect=False,
                     assert_same_host=False,
                     timeout=urllib3.Timeout(connect=connect, read=timeouts.get("read")),
