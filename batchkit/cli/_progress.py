@@ -75,16 +75,12 @@ class UploadView(LiveView):
         self.label = label
         self._lock = threading.Lock()
         self._bytes_done = 0
-        #: names of the files that finished so far, by outcome (for an interrupted --json run)
-        self.finished: dict[str, list[str]] = {"uploaded": [], "skipped": [], "failed": []}
 
     def __call__(self, event: UploadProgress) -> None:
         """Take one progress event from the upload engine."""
         with self._lock:
             size = event.bytes_done - self._bytes_done
             self._bytes_done = event.bytes_done
-            if event.kind in self.finished:
-                self.finished[event.kind].append(event.name)
             if self.quiet:
                 return
             if self._progress is not None:

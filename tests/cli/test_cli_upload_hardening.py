@@ -13,20 +13,18 @@ from pathlib import Path
 
 import anyio.to_thread
 import pytest
-from click.testing import CliRunner, Result
 
 import batchkit
 from batchkit.cli import ExitCode
-from batchkit.cli._app import cli
 from batchkit.emulator import Emulator, Latency
+
+try:
+    from ._cli_helpers import run  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from _cli_helpers import run  # type: ignore[no-redef,unused-ignore]
 
 #: generous bounds: only a hung process ever gets near them
 DEADLINE = 30.0
-
-
-def run(*args: str) -> Result:
-    """Invoke the command in process, as a shell would with these arguments."""
-    return CliRunner().invoke(cli, list(args), prog_name="batchkit")
 
 
 @pytest.fixture

@@ -5,27 +5,14 @@ the commands take storage URLs where they take paths."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from batchkit.cli._app import cli
 from batchkit.emulator import Emulator
+from tests.cli._cli_helpers import run, run_json
 from tests.remote._s3 import S3
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), prog_name="batchkit")
-
-
-def run_json(*args: str) -> Any:
-    result = run("--json", *args)
-    assert 0 == result.exit_code, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture
