@@ -65,9 +65,14 @@ class ProviderError(BatchkitError):
         request_id: str | None = None,
     ) -> None:
         super().__init__(message)
+        #: the provider's name, "aihub" or "scale"
         self.provider = provider
+        #: the operation that failed, as the provider names it (`get_batch`, `upload_file`...)
         self.operation = operation
+        #: the HTTP status of the error response; None when no response arrived (a network
+        #: failure, a timeout)
         self.status = status
+        #: the vendor's own error text from the response, when it gave one
         self.vendor_message = vendor_message
         #: the server's Retry-After hint in seconds (429, 503), if it gave one
         self.retry_after = retry_after
