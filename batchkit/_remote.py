@@ -21,7 +21,6 @@ import contextlib
 import importlib
 import re
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -114,7 +113,10 @@ def file_url_path(url: str) -> str:
             f"{shorten(url)!r} is not a local file URL: write file:///absolute/path "
             "(or pass the path itself)"
         )
-    return urllib.request.url2pathname(parts.path)
+    # imported here: it imports http.client and email, a sixth of `import batchkit`
+    from urllib.request import url2pathname
+
+    return url2pathname(parts.path)
 
 
 def _backend(url: str) -> str:
