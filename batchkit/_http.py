@@ -21,11 +21,9 @@ from urllib.parse import quote
 
 import attrs
 import httpx
-import stamina
 
 from ._call import Call, Retry
 from ._deadline import Budget, deadline
-from ._deadline import async_transport as async_deadline_transport
 from ._deadline import current as current_budget
 from ._errors import (
     AuthError,
@@ -782,6 +780,8 @@ class HttpSession(_Session):
             if state.decide(first) is False:  # a wait of 0.0 is a retry
                 raise state.give_up(first)
             state.pending = first
+            import stamina  # only a retry needs it (it imports tenacity, and tornado if there)
+
             try:
                 for attempt in stamina.retry_context(on=state.decide, attempts=None, timeout=None):
                     with attempt:
@@ -819,7 +819,11 @@ class AsyncHttpSession(_Session):
     def _open(
         self, transport: httpx.AsyncBaseTransport | None, options: dict[str, Any]
     ) -> httpx.AsyncBaseTransport:
-        sender = transport or async_deadline_transport(options["limits"], self.network)
+        if transport is None:
+            from ._httpcore import async_transport  # httpcore is imported only when needed
+
+            transport = async_transport(options["limits"], self.network)
+        sender = transport
         hooks = {kind: [_awaitable(hook) for hook in listed] for kind, listed in self.hooks.items()}
         self.client = httpx.AsyncClient(transport=sender, event_hooks=hooks, **options)
         return sender
@@ -890,6 +894,8 @@ class AsyncHttpSession(_Session):
             if state.decide(first) is False:
                 raise state.give_up(first)
             state.pending = first
+            import stamina
+
             try:
                 async for attempt in stamina.retry_context(
                     on=state.decide, attempts=None, timeout=None

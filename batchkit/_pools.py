@@ -11,16 +11,24 @@ too).
 
 What httpcore's pool gave batchkit, this keeps:
 
-- **The call's deadline** bounds every socket operation, as `_deadline.DeadlineBackend`
+- **The call's deadline** bounds every socket operation, as `_httpcore.DeadlineBackend`
   does: each read and write waits at most what is left of it (`_Socket`), so a server
   that trickles bytes cannot stretch a call past its budget.
 - **`max_connections`** in total (a semaphore; the time spent waiting for one is not
   counted against the call's budget, as `_deadline.Budget` explains), `keepalive_expiry`
   for idle connections, httpx's `timeout` (connect, read, write, pool).
 - **httpx's exceptions** (`ConnectError`, `ReadTimeout`, `RemoteProtocolError`...), so the
-  session's retry and error rules do not know which transport ran.
+  session's retry and error rules do not know which transport ran; a failure before the
+  connection is up (a TLS handshake that stalls or fails) is a connect error, one after it
+  never is (`_Phase`).
+- **The request as httpx built it**: its headers in order and case, repeated ones too, and
+  nothing of urllib3's own (no User-Agent, no Content-Length on an empty DELETE). urllib3
+  does normalise the request target: percent-escapes in upper case (`%2f` → `%2F`, the
+  same octet, RFC 3986 6.2.2.1) and `[`, `]` in a query escaped. Responses keep their
+  header bytes as sent (a UTF-8 file name too); http.client refuses more than 100
+  response headers, where httpx takes any number.
 
-httpx's own transport (`_deadline.transport`) still sends in two cases:
+httpx's own transport (`_httpcore.transport`) still sends in two cases:
 
 - a proxied client: proxy handling (CONNECT tunnels, SOCKS) is httpcore's;
 - whenever a test library has patched httpx's or httpcore's sending (vcrpy, respx,
@@ -35,17 +43,18 @@ import http.client
 import io
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpcore
 import httpx
 import urllib3
 from urllib3 import exceptions as u3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import SKIP_HEADER
 
 from . import _deadline
 from ._network import Network
@@ -86,8 +95,12 @@ class _Socket:
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         # since Python 3.5 a socket's timeout bounds the whole sendall
-        self._sock.settimeout(_deadline.clamp(self._owner.write_timeout, TimeoutError))
-        self._sock.sendall(data, flags)
+        try:
+            self._sock.settimeout(_deadline.clamp(self._owner.write_timeout, TimeoutError))
+            self._sock.sendall(data, flags)
+        except TimeoutError:
+            _phase.write_timed_out = True
+            raise
 
     def makefile(self, mode: str = "rb", buffering: int | None = None, **_: Any) -> Any:
         if mode != "rb":  # http.client only reads through a file
@@ -120,6 +133,7 @@ class _Deadlined:
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
         self.sock = _Socket(self.sock, self)
+        _phase.connected = True
 
 
 class _Connection(_Deadlined, HTTPConnection):
@@ -130,8 +144,25 @@ class _TLSConnection(_Deadlined, HTTPSConnection):
     pass
 
 
-#: the timeouts of the request being sent by this thread: `value` is (read, write)
-_request_timeouts: threading.local = threading.local()
+class _Phase(threading.local):
+    """Where the request this thread is sending has got to, for `_mapped`: a failure
+    before the connection is up was never sent (ConnectError, ConnectTimeout: the session
+    may retry even a create); one after it may have been applied."""
+
+    #: the request's read and write timeouts, handed to the connection it gets
+    timeouts: tuple[float | None, float | None] = (None, None)
+    #: the connection is up (connected, TLS handshake done, or a kept-alive one reused)
+    connected: bool = False
+    #: a write ran out of time (urllib3 reports every socket timeout as a read timeout)
+    write_timed_out: bool = False
+
+    def start(self, read: float | None, write: float | None) -> None:
+        self.timeouts = (read, write)
+        self.connected = False
+        self.write_timed_out = False
+
+
+_phase = _Phase()
 
 
 class _PoolMixin:
@@ -144,14 +175,14 @@ class _PoolMixin:
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)  # type: ignore[misc]
         if isinstance(conn, _Deadlined):
-            read, write = getattr(_request_timeouts, "value", (None, None))
-            conn.read_timeout, conn.write_timeout = read, write
+            conn.read_timeout, conn.write_timeout = _phase.timeouts
             if (
                 self.expiry is not None
                 and conn.sock is not None
                 and time.monotonic() - conn.idle_since > self.expiry
             ):
                 conn.close()  # idle too long: the server may be closing it as we send
+            _phase.connected = conn.sock is not None  # a kept-alive one is up already
         return conn
 
     def _put_conn(self, conn: Any) -> None:
@@ -205,28 +236,42 @@ class _Chunks:
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self._stream
+        except GeneratorExit:  # urllib3 stopped sending (the server went away): not ours
+            raise
         except BaseException as e:
             self.error = e
             raise
 
 
-def _mapped(e: Exception, chunks: _Chunks | None = None) -> Exception:
-    """The httpx exception for a urllib3 / socket failure (or the body's own error)."""
-    if chunks is not None and chunks.error is not None:
-        return chunks.error if isinstance(chunks.error, Exception) else e
+def _mapped(
+    e: Exception, chunks: _Chunks | None = None, *, reading_body: bool = False
+) -> Exception:
+    """The httpx exception for a urllib3 / socket failure (or the body's own error).
+
+    What `_phase` saw tells a failure before the connection was up (ConnectError,
+    ConnectTimeout: never sent) from one after (urllib3 reports a TLS handshake that
+    stalls as a read timeout, a TLS error at any time as SSLError, and a write that stalls
+    as a read timeout too). `reading_body`: the response's body, after the request."""
+    if chunks is not None and isinstance(chunks.error, Exception):
+        return chunks.error
+    connected = reading_body or _phase.connected
     cause: Any = e
     if isinstance(e, u3.ProtocolError) and e.args and len(e.args) > 1:
         cause = e.args[1]
     left = _deadline.remaining()
     out_of_time = left is not None and left <= 0
-    if isinstance(e, u3.NewConnectionError | u3.SSLError):  # (a ConnectTimeoutError too)
+    timed_out = isinstance(e, u3.TimeoutError | TimeoutError) or isinstance(cause, TimeoutError)
+    if isinstance(e, u3.NewConnectionError):  # (a ConnectTimeoutError too)
         return httpx.ConnectError(str(e))
-    if isinstance(e, u3.ConnectTimeoutError):
-        return httpx.ConnectTimeout(_BUDGET_OUT if out_of_time else str(e))
-    if isinstance(e, u3.ReadTimeoutError | TimeoutError):
-        return httpx.ReadTimeout(_BUDGET_OUT if out_of_time else str(e))
-    if isinstance(cause, TimeoutError):
-        return httpx.ReadTimeout(_BUDGET_OUT if out_of_time else str(cause))
+    if timed_out:
+        text = _BUDGET_OUT if out_of_time else str(e)
+        if isinstance(e, u3.ConnectTimeoutError) or not connected:
+            return httpx.ConnectTimeout(text)
+        if _phase.write_timed_out and not reading_body:
+            return httpx.WriteTimeout(text)
+        return httpx.ReadTimeout(text)
+    if isinstance(e, u3.SSLError):
+        return httpx.ReadError(str(e)) if connected else httpx.ConnectError(str(e))
     if isinstance(cause, http.client.RemoteDisconnected):
         return httpx.RemoteProtocolError("Server disconnected without sending a response.")
     if isinstance(cause, http.client.IncompleteRead) or isinstance(e, u3.IncompleteRead):
@@ -238,7 +283,7 @@ def _mapped(e: Exception, chunks: _Chunks | None = None) -> Exception:
     if isinstance(e, u3.ProtocolError | http.client.HTTPException | u3.HTTPError):
         return httpx.RemoteProtocolError(str(cause))
     if isinstance(e, OSError):
-        return httpx.ReadError(str(e))
+        return httpx.ReadError(str(e)) if connected else httpx.ConnectError(str(e))
     return e
 
 
@@ -255,7 +300,7 @@ class _Body(httpx.SyncByteStream):
         try:
             yield from self._response.stream(CHUNK, decode_content=False)
         except (u3.HTTPError, OSError, http.client.HTTPException) as e:
-            raise _mapped(e) from e
+            raise _mapped(e, reading_body=True) from e
 
     def close(self) -> None:
         release, self._release = self._release, None
@@ -270,22 +315,23 @@ class _Body(httpx.SyncByteStream):
             release()
 
 
-#: where httpx's transport and httpcore's pool are defined: a `handle_request` found there
-#: is theirs; anything else, or a wrapper (`__wrapped__`), was put there by a library
-_SENDERS = (
-    (httpx.HTTPTransport, "httpx._transports.default"),
-    (httpcore.ConnectionPool, "httpcore._sync.connection_pool"),
-)
+def _replaced(kind: type, module: str) -> bool:
+    """Whether `kind.handle_request` is no longer the one defined in `module`: anything
+    else, or a wrapper of it (`__wrapped__`), was put there by a library."""
+    send = kind.__dict__.get("handle_request")
+    return getattr(send, "__module__", None) != module or hasattr(send, "__wrapped__")
 
 
 def hooked() -> bool:
     """True while a library has replaced httpx's or httpcore's `handle_request` (to record,
-    replay or mock requests): requests must then go through them."""
-    for kind, module in _SENDERS:
-        send = kind.__dict__.get("handle_request")
-        if getattr(send, "__module__", None) != module or hasattr(send, "__wrapped__"):
-            return True
-    return False
+    replay or mock requests): requests must then go through them. httpcore is looked at
+    only if something imported it (nothing patches a module it did not import)."""
+    if _replaced(httpx.HTTPTransport, "httpx._transports.default"):
+        return True
+    httpcore = sys.modules.get("httpcore")
+    return httpcore is not None and _replaced(
+        httpcore.ConnectionPool, "httpcore._sync.connection_pool"
+    )
 
 
 class Urllib3Transport(httpx.BaseTransport):
@@ -347,7 +393,9 @@ class Urllib3Transport(httpx.BaseTransport):
     def _fallback(self) -> httpx.BaseTransport:
         with self._lock:
             if self._httpx is None:
-                self._httpx = _deadline.transport(self.limits, self._network)
+                from ._httpcore import transport
+
+                self._httpx = transport(self.limits, self._network)
             return self._httpx
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -361,20 +409,24 @@ class Urllib3Transport(httpx.BaseTransport):
         chunks: _Chunks | None = None
         try:
             try:
-                body: Any = request.content
+                # no body at all for an empty one: httpx put the framing headers it wants
+                # (Content-Length: 0 on a POST, none on a GET or DELETE); urllib3 adds none
+                body: Any = request.content or None
             except httpx.RequestNotRead:
                 body = chunks = _Chunks(request.stream)
+            headers = urllib3.HTTPHeaderDict()
+            for name, value in request.headers.raw:  # as httpx sends them: case, repeats
+                headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            if "user-agent" not in headers:  # and no python-urllib3/x.y of urllib3's own
+                headers["User-Agent"] = SKIP_HEADER
             connect = _deadline.clamp(timeouts.get("connect"), httpx.ConnectTimeout)
-            _request_timeouts.value = (timeouts.get("read"), timeouts.get("write"))
+            _phase.start(timeouts.get("read"), timeouts.get("write"))
             try:
                 answer: Any = self._pool(url).urlopen(
                     request.method,
                     url.raw_path.decode("ascii"),
-                    body=body if body or request.method not in ("GET", "HEAD") else None,
-                    headers={
-                        name.decode("latin-1"): value.decode("latin-1")
-                        for name, value in request.headers.raw
-                    },
+                    body=body,
+                    headers=headers,
                     retries=_NO_RETRIES,
                     redirect=False,
                     assert_same_host=False,
@@ -392,19 +444,30 @@ class Urllib3Transport(httpx.BaseTransport):
             except (u3.HTTPError, OSError, http.client.HTTPException) as e:
                 raise _mapped(e, chunks) from e
             finally:
-                _request_timeouts.value = (None, None)
+                _phase.timeouts = (None, None)
         except BaseException:
             release()
             raise
-        return httpx.Response(
-            answer.status,
-            headers=list(answer.headers.items()),
-            stream=_Body(answer, release),
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": (answer.reason or "").encode("latin-1", "replace"),
-            },
-        )
+        try:
+            return httpx.Response(
+                answer.status,
+                # http.client read them as latin-1: these are the bytes that came (httpx
+                # would refuse a str that is not ASCII, e.g. a UTF-8 file name)
+                headers=[
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in answer.headers.items()
+                ],
+                stream=_Body(answer, release),
+                extensions={
+                    "http_version": b"HTTP/1.0" if answer.version == 10 else b"HTTP/1.1",
+                    "reason_phrase": (answer.reason or "").encode("latin-1", "replace"),
+                },
+            )
+        except BaseException:
+            answer.close()
+            answer.release_conn()
+            release()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -419,7 +482,9 @@ class Urllib3Transport(httpx.BaseTransport):
 
 def transport(limits: httpx.Limits, network: Network | None = None) -> httpx.BaseTransport:
     """The blocking client's default transport: `Urllib3Transport`, or httpx's own
-    (`_deadline.transport`) when a proxy is set."""
+    (`_httpcore.transport`) when a proxy is set."""
     if network is not None and network.proxy is not None:
-        return _deadline.transport(limits, network)
+        from ._httpcore import transport as httpcore_transport
+
+        return httpcore_transport(limits, network)
     return Urllib3Transport(limits, network)

@@ -445,7 +445,7 @@ def test_the_deadline_backend_is_installed_on_the_default_transport():
     sends (the async client, a proxied blocking one): if an httpx release moves it, this
     fails instead of the deadline silently going away. The blocking client's own default
     sends over urllib3 with the deadline on its sockets (tests/client/test_pools.py)."""
-    from batchkit._deadline import AsyncDeadlineBackend, DeadlineBackend
+    from batchkit._httpcore import AsyncDeadlineBackend, DeadlineBackend
     from batchkit._pools import Urllib3Transport
 
     provider = batchkit.connect("aihub", api_root="http://127.0.0.1:9/api", token="t0k3n")
@@ -703,7 +703,7 @@ def test_time_queued_for_a_pooled_connection_does_not_use_up_the_budget(monkeypa
 def test_httpcore_reports_the_events_that_end_a_pool_wait(monkeypatch):
     """Guards the trace event names the budget relies on, over a real loopback socket, where
     httpcore sends (the async client; a proxied blocking one, here its transport as is)."""
-    from batchkit import _deadline
+    from batchkit import _deadline, _httpcore
 
     seen: list[str] = []
     original = _deadline.Budget._trace
@@ -719,7 +719,7 @@ def test_httpcore_reports_the_events_that_end_a_pool_wait(monkeypatch):
     try:
         provider = batchkit.connect(
             "aihub", api_root=f"http://127.0.0.1:{server.server_port}/api", token="tok-123456",
-            transport=_deadline.transport(httpx.Limits(max_connections=4)),
+            transport=_httpcore.transport(httpx.Limits(max_connections=4)),
         )
         provider.upload_file("7", "a.pdf", b"%PDF-1.7")
     finally:
@@ -772,11 +772,11 @@ def test_httpx_transport_shards_open_no_more_connections_than_max_connections(
     """httpx's transports, where they send (a proxied client; the async one), are shards
     of `SHARD_CONNECTIONS` so httpcore's per-request scan stays short: together they hold
     at most `max_connections`."""
-    from batchkit import _deadline
+    from batchkit import _httpcore
 
     provider = batchkit.connect(
         "aihub", api_root=served_emulator.aihub_api_root, token="pool",
-        transport=_deadline.transport(httpx.Limits(max_connections=max_connections)),
+        transport=_httpcore.transport(httpx.Limits(max_connections=max_connections)),
     )
     batch = provider.create_batch("pool")
     report = provider.upload(batch, [(f"f{i}.txt", b"x" * 100) for i in range(40)],

@@ -8,7 +8,10 @@ vcrpy's urllib3 stubs in place. Here: what the pools must keep of httpcore's beh
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import os
+import socket
 import ssl
 import threading
 import time
@@ -22,6 +25,7 @@ import pytest
 import batchkit
 from batchkit import _deadline
 from batchkit._http import never_applied
+from batchkit._network import Network
 from batchkit._pools import Urllib3Transport, hooked
 
 BIG = bytes(range(256)) * 1024  # 256 KiB
@@ -297,3 +301,191 @@ def test_https_to_an_untrusted_certificate_is_refused_unless_verify_is_off(tls):
     assert isinstance(info.value.__cause__, httpx.ConnectError)
     assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
     assert b'{"ok": true}' == response.content
+
+
+# -- regressions found in review: each failed on the first version of the transport -------
+
+
+@contextmanager
+def raw_server(answer, tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """A loopback server handing each connection to `answer(conn)` on its own thread (TLS
+    wrapped first when given; the handshake left to `answer`); yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            if tls is not None:
+                conn = tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            threading.Thread(target=_guarded, args=(answer, conn), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def _guarded(answer, conn: socket.socket) -> None:
+    with contextlib.suppress(OSError), conn:
+        answer(conn)
+
+
+def _read_head(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+TIMEOUTS = {"timeout": {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}}
+
+
+def test_a_response_header_that_is_not_ascii_arrives_as_its_bytes():
+    """A UTF-8 file name in Content-Disposition: httpx refuses a str header that is not
+    ASCII, so the transport hands on the bytes as they came. It used to raise a
+    UnicodeEncodeError past the session, and keep the connection's slot for ever."""
+    name = "résumé.pdf".encode()
+
+    def answer(conn: socket.socket) -> None:
+        while _read_head(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Disposition: "
+                         b'attachment; filename="' + name + b'"\r\n\r\nok')
+
+    transport = Urllib3Transport(httpx.Limits(max_connections=1))
+    with raw_server(answer) as port:
+        for _ in range(2):  # the second would wait for a slot the first never gave back
+            response = transport.handle_request(
+                httpx.Request("GET", f"http://127.0.0.1:{port}/x", extensions=TIMEOUTS)
+            )
+            response.read()
+            assert b'attachment; filename="' + name + b'"' == (
+                response.headers.raw[1][1]
+            )
+    transport.close()
+
+
+def test_an_upload_the_server_cuts_off_is_an_httpx_error():
+    """The server reads a little of a streamed body and hangs up: httpx's
+    RemoteProtocolError (the session's TransportError), where urllib3's own ProtocolError
+    used to escape because the body generator's GeneratorExit was taken for its failure."""
+
+    def answer(conn: socket.socket) -> None:
+        conn.recv(1024)
+
+    def body() -> Iterator[bytes]:
+        for _ in range(400):
+            yield b"x" * 65536
+
+    transport = Urllib3Transport(httpx.Limits(max_connections=1))
+    with raw_server(answer) as port, pytest.raises(httpx.TransportError):
+        transport.handle_request(httpx.Request(
+            "PUT", f"http://127.0.0.1:{port}/up", content=body(),
+            headers={"Content-Length": str(400 * 65536)}, extensions=TIMEOUTS,
+        ))
+
+
+def test_a_write_the_server_never_takes_is_a_write_timeout():
+    """A server that stops reading: the write runs out of time (urllib3 calls every socket
+    timeout a read timeout; the transport says which it was)."""
+    release = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        release.wait(10)
+
+    def body() -> Iterator[bytes]:
+        for _ in range(1000):
+            yield b"x" * 65536
+
+    transport = Urllib3Transport(httpx.Limits(max_connections=1))
+    timeouts = {"timeout": {"connect": 5.0, "read": 5.0, "write": 0.3, "pool": 5.0}}
+    try:
+        with raw_server(answer) as port, pytest.raises(httpx.WriteTimeout):
+            transport.handle_request(httpx.Request(
+                "PUT", f"http://127.0.0.1:{port}/up", content=body(),
+                headers={"Content-Length": str(1000 * 65536)}, extensions=timeouts,
+            ))
+    finally:
+        release.set()
+
+
+def test_a_tls_handshake_that_stalls_is_a_connect_timeout_never_applied(tls):
+    """The TCP connection is accepted, the TLS handshake never answered: nothing was sent,
+    so ConnectTimeout (a create may be retried), where urllib3 reports a read timeout."""
+    context, _ = tls
+    release = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        release.wait(10)
+
+    transport = Urllib3Transport(httpx.Limits(max_connections=1), Network(verify=False))
+    timeouts = {"timeout": {"connect": 0.3, "read": 0.3, "write": 0.3, "pool": 5.0}}
+    try:
+        with raw_server(answer, context) as port, pytest.raises(httpx.ConnectTimeout):
+            transport.handle_request(
+                httpx.Request("POST", f"https://127.0.0.1:{port}/jobs", content=b"{}",
+                              extensions=timeouts)
+            )
+    finally:
+        release.set()
+
+
+def test_a_tls_failure_after_the_request_was_sent_is_not_a_connect_error(tls):
+    """The server took the POST, then its TLS layer failed (a bad record): the request may
+    have been applied, so ReadError, never the ConnectError that would let the session
+    send a create again."""
+    context, _ = tls
+    received: list[bytes] = []
+
+    def answer(conn: socket.socket) -> None:
+        conn.do_handshake()
+        received.append(_read_head(conn))
+        os.write(conn.fileno(), b"\x15\x03\x03\x00\x02\x02\x50")  # raw bytes inside TLS
+        time.sleep(0.5)
+
+    transport = Urllib3Transport(httpx.Limits(max_connections=1), Network(verify=False))
+    with raw_server(answer, context) as port, pytest.raises(httpx.ReadError) as info:
+        transport.handle_request(
+            httpx.Request("POST", f"https://127.0.0.1:{port}/jobs", content=b"{}",
+                          extensions=TIMEOUTS)
+        )
+    assert received
+    assert received[0].startswith(b"POST /jobs")
+    assert not isinstance(info.value, httpx.ConnectError)
+
+
+def test_the_request_goes_out_as_httpx_built_it():
+    """Repeated headers stay repeated, an empty DELETE gets no Content-Length, and urllib3
+    adds no User-Agent of its own."""
+    heads: list[bytes] = []
+
+    def answer(conn: socket.socket) -> None:
+        while head := _read_head(conn):
+            heads.append(head)
+            conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    transport = Urllib3Transport(httpx.Limits(max_connections=1))
+    with raw_server(answer) as port:
+        root = f"http://127.0.0.1:{port}"
+        for request in (
+            httpx.Request("GET", root + "/a", headers=[("X-Tag", "one"), ("X-Tag", "two")]),
+            httpx.Request("DELETE", root + "/d"),
+        ):
+            request.extensions.update(TIMEOUTS)
+            transport.handle_request(request).read()
+    transport.close()
+    tagged, deleted = (head.decode().lower() for head in heads)
+    assert "x-tag: one\r\nx-tag: two\r\n" in tagged
+    assert "content-length" not in deleted
+    assert "user-agent" not in tagged + deleted
