@@ -13,6 +13,8 @@ import http.server
 import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -489,3 +491,27 @@ def test_the_request_goes_out_as_httpx_built_it():
     assert "x-tag: one\r\nx-tag: two\r\n" in tagged
     assert "content-length" not in deleted
     assert "user-agent" not in tagged + deleted
+
+
+def test_a_blocking_connect_loads_only_what_it_sends_with():
+    """A fresh interpreter: `connect` and a call (that fails, and is not retried) import
+    urllib3, not httpcore (nor trio and anyio, which it imports when installed) and not
+    stamina (nor tenacity and tornado behind it); the async client brings httpcore. Each
+    costs a script's start-up 0.1-0.3 s on this machine."""
+    code = (
+        "import sys, batchkit\n"
+        "p = batchkit.connect('aihub', api_root='http://127.0.0.1:9/api', token='t0k3n',\n"
+        "                     retry_attempts=1)\n"
+        "try:\n"
+        "    p.get_batch('7')\n"
+        "except batchkit.TransportError:\n"
+        "    pass\n"
+        "print(sorted({'httpcore', 'trio', 'anyio', 'stamina', 'tenacity'} & set(sys.modules)))\n"
+        "batchkit.connect_async('aihub', api_root='http://127.0.0.1:9/api', token='t0k3n')\n"
+        "print('httpcore' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split("\n")
+    assert "[]" == out[0]
+    assert "True" == out[1]
