@@ -6,7 +6,7 @@ transports) and vcrpy cassettes work as before. What this replaces is the layer 
 httpcore and h11, for the blocking client's own network transport only: on the same link
 urllib3 (http.client underneath) spends about half their CPU per request, which is what
 the small-file and sequential-call benchmarks are bound by (docs/architecture.md,
-"The transports", has the measurements). The async client keeps httpcore (it runs on trio
+"Choices, and why", has the measurements). The async client keeps httpcore (it runs on trio
 too).
 
 What httpcore's pool gave batchkit, this keeps:
