@@ -823,10 +823,9 @@ class AsyncHttpSession(_Session):
             from ._httpcore import async_transport  # httpcore is imported only when needed
 
             transport = async_transport(options["limits"], self.network)
-        sender = transport
         hooks = {kind: [_awaitable(hook) for hook in listed] for kind, listed in self.hooks.items()}
-        self.client = httpx.AsyncClient(transport=sender, event_hooks=hooks, **options)
-        return sender
+        self.client = httpx.AsyncClient(transport=transport, event_hooks=hooks, **options)
+        return transport
 
     async def _exchange(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         """`HttpSession._exchange`, awaited."""
