@@ -10,47 +10,52 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 #: the signals that stop the emulator (uvicorn's own ``HANDLED_SIGNALS`` on POSIX)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Stopped(BaseException):
-    """A stop signal, raised as an exception so that everything on the way out runs: above
-    all the emulator's clean-up, which deletes its storage folder. (SIGTERM's default action
-    kills the process on the spot, skipping it.) A ``BaseException``, as ``KeyboardInterrupt``
-    is, so that no ``except Exception`` swallows it."""
+class StopRequest:
+    """The first SIGINT or SIGTERM, noted (`requested`) and passed on to the uvicorn server
+    (`should_exit`, which it checks several times a second, as its own handlers do).
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+    Nothing is raised from the handler: an exception at an arbitrary point of the main
+    thread can land inside code holding a lock (it did: in `logging`, as uvicorn configured
+    it, and the process exited 1 instead of 0). So a signal that comes before the server
+    runs keeps it from starting, one that comes while it runs stops it, and either way the
+    emulator's clean-up (deleting its storage) runs on the normal way out.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        #: the server to stop, once it exists
+        self.server: Any = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Inside the block, the first SIGINT or SIGTERM raises `Stopped` (later ones are
-    ignored, so the clean-up it starts runs to its end); the previous handlers are restored
-    on the way out. Outside the main thread (where no handler can be set) it does nothing.
+def stop_on_signals() -> Iterator[StopRequest]:
+    """Inside the block, SIGINT and SIGTERM are noted by the `StopRequest` it yields; the
+    previous handlers are restored on the way out. Outside the main thread (where no
+    handler can be set) they are left alone.
 
     uvicorn's own handlers take over while it serves: the first signal starts its graceful
     shutdown, and once the server has stopped it restores the handlers it found (these) and
     raises each signal it caught again ("cooperative signal handling", uvicorn 0.29+), which
-    lands here, after the server has closed its connections.
+    is noted here, after the server has closed its connections.
     """
+    stop = StopRequest()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
-    stopping = False
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            raise Stopped(signum)
-
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
-        yield
+        yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -137,21 +142,20 @@ def main(argv: list[str] | None = None, prog: str = "python -m batchkit.emulator
     latency = (
         Latency(fixed=args.latency, jitter=args.jitter) if args.latency or args.jitter else None
     )
-    try:
-        with (
-            stop_on_signals(),
-            contextlib.closing(sock),
-            Emulator(
-                tokens=tokens, job_polls=args.job_polls, part_size=args.part_size, latency=latency
-            ) as emulator,
-        ):
-            url = base_url(sock)
-            print(f"AI Hub API root: {url}/api", flush=True)
-            print(f"Scale API root: {url}/v1", flush=True)
-            print("Press Ctrl-C to stop.", flush=True)
-            # a bounded shutdown: a request still running 5 s after the signal is cancelled
-            server = uvicorn.Server(make_config(emulator.app, timeout_graceful_shutdown=5))
-            server.run(sockets=[sock])
-    except (Stopped, KeyboardInterrupt):
-        pass
+    with (
+        stop_on_signals() as stop,
+        contextlib.closing(sock),
+        Emulator(
+            tokens=tokens, job_polls=args.job_polls, part_size=args.part_size, latency=latency
+        ) as emulator,
+    ):
+        # a bounded shutdown: a request still running 5 s after the signal is cancelled
+        stop.server = uvicorn.Server(make_config(emulator.app, timeout_graceful_shutdown=5))
+        stop.server.should_exit = stop.requested
+        url = base_url(sock)
+        print(f"AI Hub API root: {url}/api", flush=True)
+        print(f"Scale API root: {url}/v1", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        if not stop.requested:
+            stop.server.run(sockets=[sock])
     return 0

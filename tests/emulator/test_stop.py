@@ -181,3 +181,40 @@ def test_the_pytest_fixtures_delete_the_storage(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
     assert list(temp.glob(STORAGE)) == []
+
+
+def test_a_signal_in_the_middle_of_start_up_is_a_clean_stop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM lands while uvicorn configures logging (inside `logging`'s handler locks):
+    the command still exits 0, the server never starts, the storage goes. The handler used
+    to raise there, and the exception broke `logging.shutdown` half-way (`cannot release
+    un-acquired lock`): exit 1, seen in CI under load."""
+    import io
+    import logging
+
+    from batchkit.emulator._cli import StopRequest, main
+
+    original = logging.Handler.acquire
+    sent: list[bool] = []
+
+    def acquire(self: logging.Handler) -> None:
+        # where it hurt: in logging.shutdown (uvicorn's dictConfig clears the handlers), and
+        # only while the emulator's own handler is in place (never kill the test run)
+        ours = isinstance(signal.getsignal(signal.SIGTERM), StopRequest)
+        if not sent and ours and sys._getframe(1).f_code.co_name == "shutdown":
+            sent.append(True)
+            signal.raise_signal(signal.SIGTERM)
+        original(self)
+
+    monkeypatch.setattr(logging.Handler, "acquire", acquire)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR afresh
+    # a handler with a lock of its own (a NullHandler has none) for dictConfig to shut down
+    logging.getLogger("batchkit-test-stop").addHandler(logging.StreamHandler(io.StringIO()))
+    assert 0 == main(["--port", "0"])
+    assert sent
+    assert list(tmp_path.glob(STORAGE)) == []
+    assert "Press Ctrl-C to stop." in capsys.readouterr().out
