@@ -13,35 +13,22 @@ import pytest
 
 from batchkit.emulator import Emulator
 
-T0 = 1_700_000_000.0
+try:
+    from ._scale_helpers import (  # type: ignore[import-not-found,unused-ignore]
+        Clock,
+        client,
+        clock,  # noqa: F401 (a pytest fixture)
+        emu,  # noqa: F401 (a pytest fixture)
+    )
+except ImportError:  # tests/ is not a package: pytest put this directory on sys.path
+    from _scale_helpers import (  # type: ignore[no-redef,unused-ignore]
+        Clock,
+        client,
+    )
+
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 SCALEDATA = re.compile(r"^scaledata://([0-9a-f]{24})/(.+)$")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> Iterator[Emulator]:
-    with Emulator(clock=clock) as emulator:
-        yield emulator
-
-
-def client(emulator: Emulator, key: str = "k") -> httpx.Client:
-    return httpx.Client(
-        transport=emulator.transport(), base_url=emulator.scale_api_root, auth=(key, "")
-    )
 
 
 @pytest.fixture
